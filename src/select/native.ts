@@ -1,0 +1,102 @@
+// The compiled addon (cpp/). Every wrapped system call returns its result or -errno; see
+// cpp/common.h for the convention and errors.ts for how a negative result becomes an error.
+import { createRequire } from 'node:module';
+
+export interface LoopWatcherNative {
+  start(): number;
+  stop(): void;
+  armTimer(ms: number): number;
+  disarmTimer(): void;
+  ref(): void;
+  unref(): void;
+  close(): void;
+}
+
+export interface ResolveFailure {
+  code: string;
+  message: string;
+  eai: number;
+  errno: number;
+}
+
+export type NativeAddress = [string, number] | string | null;
+
+export interface NativeBinding {
+  backends: { select: boolean; poll: boolean; epoll: boolean; kqueue: boolean; devpoll: boolean };
+  socketConstants: Record<string, number>;
+  pollConstants: Record<string, number>;
+  epollConstants?: Record<string, number>;
+  kqueueConstants?: Record<string, number>;
+  FD_SETSIZE: number;
+  POLLREMOVE?: number;
+
+  pipe(out: Int32Array, nonblocking: boolean): number;
+  read(fd: number, buf: Uint8Array, offset: number, length: number): number;
+  write(fd: number, buf: Uint8Array, offset: number, length: number): number;
+  close(fd: number): number;
+  setBlocking(fd: number, blocking: boolean): number;
+  getBlocking(fd: number): number;
+  getCloexec(fd: number): number;
+  fdType(fd: number): number;
+
+  socket(family: number, type: number, protocol: number, nonblocking: boolean): number;
+  socketpair(family: number, type: number, protocol: number, out: Int32Array, nonblocking: boolean): number;
+  bind(fd: number, sockaddr: Uint8Array): number;
+  connect(fd: number, sockaddr: Uint8Array): number;
+  listen(fd: number, backlog: number): number;
+  accept(fd: number, nonblocking: boolean): number;
+  acceptAddress(fd: number, nonblocking: boolean): [number, NativeAddress] | number;
+  recv(fd: number, buf: Uint8Array, offset: number, length: number, flags: number): number;
+  send(fd: number, buf: Uint8Array, offset: number, length: number, flags: number): number;
+  writev(fd: number, chunks: Uint8Array[], firstOffset: number, count: number, isSocket: boolean): number;
+  recvfrom(fd: number, buf: Uint8Array, offset: number, length: number, flags: number): [number, NativeAddress] | number;
+  sendto(fd: number, buf: Uint8Array, offset: number, length: number, flags: number, sockaddr: Uint8Array): number;
+  shutdown(fd: number, how: number): number;
+  setsockopt(fd: number, level: number, option: number, value: number): number;
+  getsockopt(fd: number, level: number, option: number, out: Int32Array): number;
+  getsockname(fd: number): NativeAddress | number;
+  getpeername(fd: number): NativeAddress | number;
+  socketInfo(fd: number, out: Int32Array): number;
+
+  resolve(host: string | null, port: number, family: number, socktype: number, passive: boolean): Buffer[] | ResolveFailure;
+  unixAddress(path: string | Uint8Array): Buffer | number;
+  parseAddress(sockaddr: Uint8Array): NativeAddress;
+  sockaddrFamily(sockaddr: Uint8Array): number;
+
+  pollWait(pollfds: ArrayBuffer, nfds: number, out: Int32Array, timeoutMs: number): number;
+  selectWait(fds: Int32Array, nread: number, nwrite: number, nexcept: number, timeoutMs: number): number;
+  epollCreate?(): number;
+  epollCtl?(epfd: number, op: number, fd: number, events: number): number;
+  epollWait?(epfd: number, out: Int32Array, maxevents: number, timeoutMs: number): number;
+  kqueueCreate?(): number;
+  keventWait?(kq: number, changes: Float64Array, nchanges: number, out: Float64Array, maxevents: number, timeoutMs: number): number;
+  devpollCreate?(): number;
+  devpollWrite?(dpfd: number, pollfds: ArrayBuffer, nfds: number): number;
+  devpollWait?(dpfd: number, scratch: ArrayBuffer, maxevents: number, out: Int32Array, timeoutMs: number): number;
+
+  signalInstall(signum: number, wakeupFd: number): number;
+  signalRestore(signum: number): number;
+  raise(signum: number): number;
+
+  LoopWatcher: new (fd: number, callback: (kind: number, status: number) => void) => LoopWatcherNative;
+}
+
+const require = createRequire(import.meta.url);
+
+function load(): NativeBinding {
+  // dist/src/select/native.js -> <package root>/build/Release/selectloop.node
+  const candidates = ['../../../build/Release/selectloop.node', '../../../build/Debug/selectloop.node'];
+  let firstError: unknown;
+  for (const candidate of candidates) {
+    try {
+      return require(candidate) as NativeBinding;
+    } catch (err) {
+      firstError ??= err;
+    }
+  }
+  throw new Error(
+    `selectloop: the native addon is not built (run \`npm run build:native\`): ${String(firstError)}`,
+  );
+}
+
+export const native: NativeBinding = load();

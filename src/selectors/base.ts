@@ -1,0 +1,168 @@
+// The bookkeeping every selector shares (CPython's _BaseSelectorImpl): the fd -> key map, argument
+// checks, rollback on a failed register, the closed state. A backend adds only its system calls.
+import { inspect } from 'node:util';
+import { closedError, KeyError, ValueError } from '../select/errors.js';
+import { fileobjToFd, type FileObject } from '../select/fileobj.js';
+import { selectorTimeout } from '../select/timeout.js';
+import { EVENT_READ, EVENT_WRITE, makeKey, type SelectorKey } from './key.js';
+import { SelectorMapping } from './mapping.js';
+
+function checkEvents(events: unknown): number {
+  if (typeof events !== 'number' || !Number.isInteger(events) || events === 0 || (events & ~(EVENT_READ | EVENT_WRITE)) !== 0 || events < 0) {
+    throw new ValueError(`Invalid events: ${inspect(events)} (must be EVENT_READ, EVENT_WRITE or both)`);
+  }
+  return events;
+}
+
+export abstract class BaseSelector<T = unknown> {
+  protected readonly fdToKey = new Map<number, SelectorKey<T>>();
+  private readonly mapping = new SelectorMapping<T>(this.fdToKey, (fo) => this.lookupFd(fo));
+  private isClosed = false;
+
+  /** Keys and event masks of the last selectReady() (reused arrays: nothing allocated per call). */
+  readonly readyKeys: SelectorKey<T>[] = [];
+  readonly readyEvents: number[] = [];
+
+  /**
+   * Registers a file object for `events` (EVENT_READ | EVENT_WRITE) with optional `data`.
+   * @throws ValueError for a bad mask or file object; KeyError if already registered; OSError if
+   *   the OS refuses the fd (nothing stays registered).
+   */
+  register(fileobj: FileObject, events: number, data?: T): SelectorKey<T> {
+    this.checkOpen();
+    checkEvents(events);
+    const fd = fileobjToFd(fileobj);
+    const existing = this.fdToKey.get(fd);
+    if (existing !== undefined) {
+      throw new KeyError(`${inspect(fileobj, { depth: 0 })} (fd ${fd}) is already registered`);
+    }
+    const key = makeKey(fileobj, fd, events, data as T);
+    this.fdToKey.set(fd, key);
+    try {
+      this.backendAdd(fd, events);
+    } catch (err) {
+      this.fdToKey.delete(fd);
+      throw err;
+    }
+    return key;
+  }
+
+  /**
+   * Unregisters a file object and returns its key. Works after the fd was closed: the kernel
+   * side is best-effort, the bookkeeping is always purged (cpython#83420).
+   * @throws KeyError if not registered.
+   */
+  unregister(fileobj: FileObject): SelectorKey<T> {
+    this.checkOpen();
+    const key = this.keyOf(fileobj);
+    this.fdToKey.delete(key.fd);
+    this.backendRemove(key.fd, key.events);
+    return key;
+  }
+
+  /**
+   * Changes the events and/or data of a registration; a change of data only makes no system call.
+   * @throws KeyError if not registered; ValueError for a bad mask.
+   */
+  modify(fileobj: FileObject, events: number, data?: T): SelectorKey<T> {
+    this.checkOpen();
+    checkEvents(events);
+    const key = this.keyOf(fileobj);
+    if (events !== key.events) this.backendModify(key.fd, key.events, events);
+    const next = makeKey(key.fileobj, key.fd, events, data as T);
+    this.fdToKey.set(key.fd, next);
+    return next;
+  }
+
+  /**
+   * Waits until some registered file objects are ready or the timeout (ms) expires: > 0 waits at
+   * most that long, <= 0 polls, null/omitted blocks. Returns one [key, events] per ready fd, with
+   * events masked by key.events; [] on timeout.
+   */
+  select(timeout?: number | null): Array<[SelectorKey<T>, number]> {
+    this.checkOpen();
+    const n = this.selectReady(selectorTimeout(timeout));
+    const out = new Array<[SelectorKey<T>, number]>(n);
+    for (let i = 0; i < n; i++) out[i] = [this.readyKeys[i]!, this.readyEvents[i]!];
+    return out;
+  }
+
+  /**
+   * The allocation-free select() used by the Reactor: fills readyKeys/readyEvents and returns the
+   * count. `timeoutMs` is already normalised (< 0 blocks).
+   */
+  abstract selectReady(timeoutMs: number): number;
+
+  /** The key of a registered file object. @throws KeyError if not registered. */
+  getKey(fileobj: FileObject): SelectorKey<T> {
+    this.checkOpen();
+    return this.keyOf(fileobj);
+  }
+
+  /** A live read-only map from file object to key. */
+  getMap(): ReadonlyMap<FileObject, SelectorKey<T>> {
+    this.checkOpen();
+    return this.mapping;
+  }
+
+  /** Closes the selector and releases its resources; idempotent. */
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.fdToKey.clear();
+    this.readyKeys.length = 0;
+    this.backendClose();
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** The backend's own fd (epoll, kqueue, devpoll), or -1 when it has none. */
+  backendFd(): number {
+    return -1;
+  }
+
+  protected abstract backendAdd(fd: number, events: number): void;
+  protected abstract backendRemove(fd: number, events: number): void;
+  protected abstract backendModify(fd: number, oldEvents: number, newEvents: number): void;
+  protected backendClose(): void {}
+
+  protected checkOpen(): void {
+    if (this.isClosed) throw closedError('selector');
+  }
+
+  /** Stores key/events of ready entry i; returns i + 1, or i when the events do not concern the key. */
+  protected pushReady(i: number, key: SelectorKey<T>, events: number): number {
+    const masked = events & key.events;
+    if (masked === 0) return i;
+    this.readyKeys[i] = key;
+    this.readyEvents[i] = masked;
+    return i + 1;
+  }
+
+  private keyOf(fileobj: FileObject): SelectorKey<T> {
+    const fd = this.lookupFd(fileobj);
+    const key = fd === undefined ? undefined : this.fdToKey.get(fd);
+    if (key === undefined) throw new KeyError(`${inspect(fileobj, { depth: 0 })} is not registered`);
+    return key;
+  }
+
+  /**
+   * The fd of a file object; for an object whose fileno() no longer works (closed), the fd it was
+   * registered under (CPython's _fileobj_lookup).
+   */
+  private lookupFd(fileobj: unknown): number | undefined {
+    try {
+      return fileobjToFd(fileobj);
+    } catch (err) {
+      for (const key of this.fdToKey.values()) if (key.fileobj === fileobj) return key.fd;
+      if (typeof fileobj === 'number') throw err;
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,56 @@
+import { Epoll, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD } from '../select/epoll.js';
+import { check } from '../select/errors.js';
+import { EPOLLIN, EPOLLOUT } from '../select/constants.js';
+import { EVENT_READ, EVENT_WRITE } from './key.js';
+import { BaseSelector } from './base.js';
+
+function toEpoll(events: number): number {
+  return (events & EVENT_READ ? EPOLLIN : 0) | (events & EVENT_WRITE ? EPOLLOUT : 0);
+}
+
+/** Selector on Linux epoll (level-triggered, as selectors.EpollSelector). */
+export class EpollSelector<T = unknown> extends BaseSelector<T> {
+  private readonly epoll = new Epoll();
+
+  override selectReady(timeoutMs: number): number {
+    // Room for every registered fd, so one call reports all that are ready (as CPython does).
+    const n = this.epoll.pollReady(timeoutMs, Math.max(this.fdToKey.size, 1));
+    const pairs = this.epoll.ready;
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      const key = this.fdToKey.get(pairs[2 * i]!);
+      if (key === undefined) continue;
+      const ev = pairs[2 * i + 1]!;
+      // An error or hang-up reports the directions the key watches.
+      const events = (ev & ~EPOLLIN ? EVENT_WRITE : 0) | (ev & ~EPOLLOUT ? EVENT_READ : 0);
+      count = this.pushReady(count, key, events);
+    }
+    return count;
+  }
+
+  override backendFd(): number {
+    return this.epoll.fileno();
+  }
+
+  fileno(): number {
+    this.checkOpen();
+    return this.epoll.fileno();
+  }
+
+  protected backendAdd(fd: number, events: number): void {
+    check(this.epoll.control(EPOLL_CTL_ADD, fd, toEpoll(events)), 'epoll_ctl', `(fd ${fd})`);
+  }
+
+  protected backendRemove(fd: number): void {
+    // EBADF/ENOENT: the fd was closed (the kernel already dropped it) or replaced. Nothing to undo.
+    this.epoll.control(EPOLL_CTL_DEL, fd, 0);
+  }
+
+  protected backendModify(fd: number, _old: number, events: number): void {
+    check(this.epoll.control(EPOLL_CTL_MOD, fd, toEpoll(events)), 'epoll_ctl', `(fd ${fd})`);
+  }
+
+  protected override backendClose(): void {
+    this.epoll.close();
+  }
+}

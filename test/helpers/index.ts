@@ -1,0 +1,26 @@
+// Helpers shared by the tests: bounded waits and fd accounting.
+import { readdirSync } from 'node:fs';
+import { availableSelectors } from '../../src/selectors/index.js';
+
+/** Number of fds this process has open (Linux /proc; -1 elsewhere). */
+export function openFdCount(): number {
+  try {
+    return readdirSync('/proc/self/fd').length;
+  } catch {
+    return -1;
+  }
+}
+
+/** Selector class names usable on this machine. */
+export const selectorNames = availableSelectors();
+
+/** Rejects after ms, so no test can hang. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what = 'operation'): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    }),
+  ]);
+}
