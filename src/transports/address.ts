@@ -1,0 +1,53 @@
+// Python-style socket addresses <-> native sockaddr buffers.
+import { inspect } from 'node:util';
+import { native } from '../select/native.js';
+import { OSError, ValueError, check } from '../select/errors.js';
+import { AF_INET, AF_INET6, AF_UNIX, SOCK_STREAM } from './constants.js';
+
+/** [host, port] for AF_INET/AF_INET6; a path for AF_UNIX. */
+export type Address = [string, number] | string;
+
+/** A resolution failure, shaped like Node's dns errors (code 'ENOTFOUND', ...). */
+export class GaiError extends OSError {
+  override name = 'GaiError';
+  constructor(code: string, message: string, host: string) {
+    super(-1, 'getaddrinfo');
+    Object.defineProperty(this, 'code', { value: code });
+    this.message = `getaddrinfo ${code} ${host} (${message})`;
+  }
+}
+
+function checkPort(port: unknown): number {
+  if (typeof port !== 'number') throw new TypeError(`port must be a number, not ${typeof port}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ValueError(`port must be 0-65535, got ${port}`);
+  return port;
+}
+
+/** The sockaddr for an address of `family`; host names resolve (blocking, as in Python). */
+export function toSockaddr(family: number, address: unknown, socktype = SOCK_STREAM, passive = false): Buffer {
+  if (family === AF_UNIX) {
+    if (typeof address !== 'string' && !(address instanceof Uint8Array)) {
+      throw new TypeError(`AF_UNIX address must be a path string, not ${inspect(address)}`);
+    }
+    const r = native.unixAddress(address);
+    if (typeof r === 'number') check(r, 'bind', '(AF_UNIX path too long)');
+    return r as Buffer;
+  }
+  if (family !== AF_INET && family !== AF_INET6) throw new ValueError(`unsupported address family ${family}`);
+  if (!Array.isArray(address) || address.length < 2) {
+    throw new TypeError(`${family === AF_INET ? 'AF_INET' : 'AF_INET6'} address must be [host, port], not ${inspect(address)}`);
+  }
+  const [host, port] = address as unknown[];
+  if (typeof host !== 'string') throw new TypeError(`host must be a string, not ${inspect(host)}`);
+  const result = native.resolve(host === '' ? null : host, checkPort(port), family, socktype, passive || host === '');
+  if (!Array.isArray(result)) throw new GaiError(result.code, result.message, host);
+  if (result.length === 0) throw new GaiError('ENOTFOUND', 'no address', host);
+  return result[0]!;
+}
+
+/** Resolves host for a stream connection: the family and sockaddr of each candidate address. */
+export function resolveStream(host: string, port: number, passive = false): Array<{ family: number; sockaddr: Buffer }> {
+  const result = native.resolve(host === '' ? null : host, checkPort(port), 0, SOCK_STREAM, passive);
+  if (!Array.isArray(result)) throw new GaiError(result.code, result.message, host);
+  return result.map((sockaddr) => ({ family: native.sockaddrFamily(sockaddr), sockaddr }));
+}
