@@ -1,0 +1,445 @@
+// The Reactor: timers, ready callbacks and fd callbacks over one selector, run blocking
+// (runForever/runOnce) or driven by Node's own loop (attach). The shape of asyncio's
+// BaseEventLoop._run_once, with the hot path kept allocation-free.
+import { EventEmitter } from 'eventemitter3';
+import { inspect } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { native, type LoopWatcherNative } from '../select/native.js';
+import { ValueError } from '../select/errors.js';
+import type { FileObject } from '../select/fileobj.js';
+import { BaseSelector, DefaultSelector, EVENT_READ, EVENT_WRITE, type SelectorKey } from '../selectors/index.js';
+import { Handle, TimerHandle, type HandleOwner } from './handle.js';
+import { RingQueue } from './ring-queue.js';
+import { TimerHeap } from './timer-heap.js';
+import { SignalPipe, toSignalNumber } from './signals.js';
+import { alreadyRunning, checkCallback, reactorClosed } from './errors.js';
+
+/** The reader and writer of one fd, kept as its SelectorKey's data. Replaced, never mutated. */
+export interface FdHandles {
+  readonly reader: Handle | null;
+  readonly writer: Handle | null;
+}
+
+export interface ExceptionContext {
+  message: string;
+  exception?: unknown;
+  handle?: Handle;
+  [key: string]: unknown;
+}
+
+export type ExceptionHandler = (reactor: Reactor, context: ExceptionContext) => void;
+
+export interface ReactorOptions {
+  selector?: BaseSelector<FdHandles>;
+}
+
+/** One wait never exceeds a day (asyncio's MAXIMUM_SELECT_TIMEOUT): huge delays cannot overflow. */
+const MAX_WAIT_MS = 24 * 3600 * 1000;
+
+export class Reactor extends EventEmitter implements HandleOwner {
+  private readonly selector: BaseSelector<FdHandles>;
+  private readonly ready = new RingQueue<Handle>();
+  private readonly timers = new TimerHeap<TimerHandle>();
+  private timerSeq = 0;
+  private readonly origin = performance.now();
+  private running = false;
+  private stopping = false;
+  private closedFlag = false;
+  private exceptionHandler: ExceptionHandler | null = null;
+  private signalPipe: SignalPipe | null = null;
+  private readonly signalHandlers = new Map<number, Handle>();
+  // Attached mode (Node's loop drives us).
+  private watcher: LoopWatcherNative | null = null;
+  private refed = true;
+  private inIteration = false;
+
+  constructor(options: ReactorOptions = {}) {
+    super();
+    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+    const selector = options.selector;
+    if (selector !== undefined && !(selector instanceof BaseSelector)) throw new TypeError('options.selector must be a BaseSelector');
+    this.selector = selector ?? new DefaultSelector<FdHandles>();
+  }
+
+  /** Monotonic milliseconds, from a per-reactor origin so values stay small and exact. */
+  time(): number {
+    return performance.now() - this.origin;
+  }
+
+  // ---- scheduling ----------------------------------------------------------------------------
+
+  /** Runs cb(...args) in the next iteration (FIFO). */
+  callSoon<A extends unknown[]>(cb: (...args: A) => unknown, ...args: A): Handle {
+    this.checkOpen();
+    checkCallback(cb);
+    const handle = new Handle(cb, args, this);
+    this.ready.push(handle);
+    if (this.watcher !== null && !this.inIteration) this.rearmNodeWake();
+    return handle;
+  }
+
+  /** Runs cb(...args) after `delay` ms (never earlier). */
+  callLater<A extends unknown[]>(delay: number, cb: (...args: A) => unknown, ...args: A): TimerHandle {
+    if (typeof delay !== 'number') throw new TypeError(`delay must be a number, not ${typeof delay}`);
+    if (Number.isNaN(delay)) throw new ValueError('delay must not be NaN');
+    return this.callAt(this.time() + Math.max(0, delay), cb, ...args);
+  }
+
+  /** Runs cb(...args) once time() >= when. */
+  callAt<A extends unknown[]>(when: number, cb: (...args: A) => unknown, ...args: A): TimerHandle {
+    this.checkOpen();
+    checkCallback(cb);
+    if (typeof when !== 'number') throw new TypeError(`when must be a number, not ${typeof when}`);
+    if (Number.isNaN(when)) throw new ValueError('when must not be NaN');
+    const handle = new TimerHandle(when, this.timerSeq++, cb, args, this);
+    this.timers.push(handle);
+    if (this.watcher !== null && !this.inIteration) this.rearmNodeWake();
+    return handle;
+  }
+
+  // ---- fd callbacks --------------------------------------------------------------------------
+
+  /** Calls cb(...args) whenever fo is readable; replaces an earlier reader of the same fd. */
+  addReader<A extends unknown[]>(fo: FileObject, cb: (...args: A) => unknown, ...args: A): Handle {
+    return this.setFdHandle(fo, EVENT_READ, cb, args);
+  }
+
+  /** Calls cb(...args) whenever fo is writable; replaces an earlier writer of the same fd. */
+  addWriter<A extends unknown[]>(fo: FileObject, cb: (...args: A) => unknown, ...args: A): Handle {
+    return this.setFdHandle(fo, EVENT_WRITE, cb, args);
+  }
+
+  /** Stops watching fo for reading; false if it had no reader. */
+  removeReader(fo: FileObject): boolean {
+    return this.clearFdHandle(fo, EVENT_READ);
+  }
+
+  /** Stops watching fo for writing; false if it had no writer. */
+  removeWriter(fo: FileObject): boolean {
+    return this.clearFdHandle(fo, EVENT_WRITE);
+  }
+
+  private setFdHandle(fo: FileObject, direction: number, cb: (...args: any[]) => unknown, args: unknown[]): Handle {
+    this.checkOpen();
+    checkCallback(cb);
+    const handle = new Handle(cb, args, this);
+    const key = this.selector.getMap().get(fo);
+    if (key === undefined) {
+      const data: FdHandles = direction === EVENT_READ ? { reader: handle, writer: null } : { reader: null, writer: handle };
+      this.selector.register(fo, direction, data);
+    } else {
+      const old = key.data;
+      const replaced = direction === EVENT_READ ? old.reader : old.writer;
+      // A new data object per change: an event already selected for the old registration finds
+      // its handles cancelled and is dropped (libuv#968, mio#219).
+      const data: FdHandles = direction === EVENT_READ ? { reader: handle, writer: old.writer } : { reader: old.reader, writer: handle };
+      this.selector.modify(fo, key.events | direction, data);
+      replaced?.cancel();
+    }
+    if (this.watcher !== null && !this.inIteration) this.rearmNodeWake();
+    return handle;
+  }
+
+  private clearFdHandle(fo: FileObject, direction: number): boolean {
+    if (this.closedFlag) return false;
+    const key = this.selector.getMap().get(fo);
+    if (key === undefined) return false;
+    const old = key.data;
+    const removed = direction === EVENT_READ ? old.reader : old.writer;
+    if (removed === null) return false;
+    const events = key.events & ~direction;
+    if (events === 0) this.selector.unregister(fo);
+    else this.selector.modify(fo, events, direction === EVENT_READ ? { reader: null, writer: old.writer } : { reader: old.reader, writer: null });
+    removed.cancel();
+    return true;
+  }
+
+  // ---- running -------------------------------------------------------------------------------
+
+  /**
+   * Runs until stop(). Blocks this thread: Node timers, I/O and promise jobs wait until it returns
+   * (use attach() to run inside Node's loop instead).
+   */
+  runForever(): void {
+    this.checkCanRun('runForever');
+    this.running = true;
+    try {
+      for (;;) {
+        this.runIteration(-1);
+        if (this.stopping) break;
+      }
+    } finally {
+      this.running = false;
+      this.stopping = false;
+    }
+  }
+
+  /**
+   * One iteration: waits at most `timeout` ms (default: until the next timer or ready callback;
+   * 0 polls), then runs the fd callbacks, timers and callbacks that are due.
+   */
+  runOnce(timeout?: number | null): void {
+    this.checkCanRun('runOnce');
+    let limit = -1;
+    if (timeout !== undefined && timeout !== null) {
+      if (typeof timeout !== 'number') throw new TypeError(`timeout must be a number, not ${typeof timeout}`);
+      if (Number.isNaN(timeout)) throw new ValueError('timeout must not be NaN');
+      limit = Math.max(0, timeout);
+    }
+    this.running = true;
+    try {
+      this.runIteration(limit);
+    } finally {
+      this.running = false;
+      this.stopping = false;
+    }
+  }
+
+  /** Makes runForever() return after the current iteration. */
+  stop(): void {
+    this.stopping = true;
+  }
+
+  isRunning(): boolean {
+    return this.running;
+  }
+
+  isClosed(): boolean {
+    return this.closedFlag;
+  }
+
+  /** Closes the reactor and its selector; idempotent. @throws while running. */
+  close(): void {
+    if (this.running) throw alreadyRunning('close');
+    if (this.closedFlag) return;
+    this.detach();
+    this.closedFlag = true;
+    for (const handle of this.signalHandlers.values()) handle.cancel();
+    this.signalHandlers.clear();
+    this.signalPipe?.close();
+    this.signalPipe = null;
+    this.ready.clear();
+    this.timers.clear();
+    this.selector.close();
+    this.emit('close');
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** ms until the reactor has work: 0 if callbacks are ready, null if nothing is scheduled. */
+  backendTimeout(): number | null {
+    if (this.ready.length > 0 || this.stopping) return 0;
+    const next = this.timers.peek();
+    if (next === undefined) return null;
+    return Math.max(0, next.when - this.time());
+  }
+
+  /** The selector's own fd (epoll/kqueue/devpoll) for a foreign loop to watch, or null. */
+  backendFd(): number | null {
+    this.checkOpen();
+    const fd = this.selector.backendFd();
+    return fd >= 0 ? fd : null;
+  }
+
+  private runIteration(limitMs: number): void {
+    let timeout = this.backendTimeout();
+    if (timeout === null) timeout = -1;
+    else if (timeout > MAX_WAIT_MS) timeout = MAX_WAIT_MS;
+    if (limitMs >= 0 && (timeout < 0 || limitMs < timeout)) timeout = limitMs;
+
+    const selector = this.selector;
+    const n = selector.selectReady(timeout);
+    const keys = selector.readyKeys;
+    const masks = selector.readyEvents;
+    const ready = this.ready;
+    for (let i = 0; i < n; i++) {
+      const data = (keys[i] as SelectorKey<FdHandles>).data;
+      const mask = masks[i]!;
+      if (mask & EVENT_READ && data.reader !== null && !data.reader.cancelled) ready.push(data.reader);
+      if (mask & EVENT_WRITE && data.writer !== null && !data.writer.cancelled) ready.push(data.writer);
+    }
+
+    // Timers never run early: only those whose deadline has passed by the clock (libuv#4773).
+    const now = this.time();
+    for (let t = this.timers.peek(); t !== undefined && t.when <= now; t = this.timers.peek()) {
+      this.timers.pop();
+      t.scheduled = false;
+      ready.push(t);
+    }
+
+    // Only what is queued now: callbacks scheduled by these run in the next iteration.
+    this.inIteration = true;
+    try {
+      for (let todo = ready.length; todo > 0; todo--) {
+        const handle = ready.shift()!;
+        if (!handle.cancelled) handle.run();
+      }
+    } finally {
+      this.inIteration = false;
+    }
+  }
+
+  private checkCanRun(what: string): void {
+    this.checkOpen();
+    if (this.running) throw alreadyRunning(what);
+    if (this.watcher !== null) throw alreadyRunning(`${what} (attached to Node's loop; detach() first)`);
+  }
+
+  private checkOpen(): void {
+    if (this.closedFlag) throw reactorClosed();
+  }
+
+  // ---- embedding in Node's loop --------------------------------------------------------------
+
+  /**
+   * Lets Node's event loop drive this reactor instead of blocking: libuv watches the selector's
+   * fd and the next timer. Needs a selector with a backend fd (epoll, kqueue, devpoll); with
+   * PollSelector/SelectSelector it throws (code 'ERR_NO_BACKEND_FD') — drive those with runOnce().
+   */
+  attach(): void {
+    this.checkOpen();
+    if (this.running) throw alreadyRunning('attach');
+    if (this.watcher !== null) return;
+    const fd = this.selector.backendFd();
+    if (fd < 0) {
+      const err = new Error(`attach() needs a selector with a backend fd; ${this.selector.constructor.name} has none`) as Error & { code: string };
+      err.code = 'ERR_NO_BACKEND_FD';
+      throw err;
+    }
+    this.watcher = new native.LoopWatcher(fd, () => this.onNodeWake());
+    this.watcher.start();
+    this.rearmNodeWake();
+  }
+
+  /** Stops being driven by Node's loop. */
+  detach(): void {
+    if (this.watcher === null) return;
+    this.watcher.close();
+    this.watcher = null;
+  }
+
+  isAttached(): boolean {
+    return this.watcher !== null;
+  }
+
+  /** An attached reactor with work keeps the process alive (the default). */
+  ref(): this {
+    this.refed = true;
+    if (this.watcher !== null) this.rearmNodeWake();
+    return this;
+  }
+
+  /** An attached reactor no longer keeps the process alive by itself. */
+  unref(): this {
+    this.refed = false;
+    this.watcher?.unref();
+    return this;
+  }
+
+  private onNodeWake(): void {
+    if (this.closedFlag || this.watcher === null) return;
+    this.running = true;
+    try {
+      this.runIteration(0);
+    } finally {
+      this.running = false;
+      this.stopping = false;
+    }
+    if (this.watcher !== null) this.rearmNodeWake();
+  }
+
+  /** Arms the libuv timer for the next deadline (rounded up: a timer must not fire early) and sets ref state. */
+  private rearmNodeWake(): void {
+    const watcher = this.watcher!;
+    const timeout = this.backendTimeout();
+    if (timeout === null) watcher.disarmTimer();
+    else watcher.armTimer(Math.ceil(Math.min(timeout, MAX_WAIT_MS)));
+    const internal = this.signalPipe !== null ? 1 : 0;
+    const hasWork = timeout !== null || this.selector.getMap().size > internal;
+    if (this.refed && hasWork) watcher.ref();
+    else watcher.unref();
+  }
+
+  // ---- signals -------------------------------------------------------------------------------
+
+  /**
+   * Runs cb(...args) in the loop when `signal` arrives ('SIGINT' or a number); replaces an earlier
+   * handler. Works blocking and attached. Main thread only. Repeated deliveries between two
+   * iterations coalesce into one call.
+   */
+  addSignalHandler<A extends unknown[]>(signal: string | number, cb: (...args: A) => unknown, ...args: A): Handle {
+    this.checkOpen();
+    checkCallback(cb);
+    const signum = toSignalNumber(signal);
+    if (this.signalPipe === null) {
+      this.signalPipe = new SignalPipe();
+      const pipe = this.signalPipe;
+      this.selector.register(pipe.readFd, EVENT_READ, {
+        reader: new Handle(() => pipe.drain((s) => this.signalHandlers.get(s)?.run()), [], this),
+        writer: null,
+      });
+    }
+    const handle = new Handle(cb, args, this);
+    this.signalHandlers.get(signum)?.cancel();
+    this.signalHandlers.set(signum, handle);
+    this.signalPipe.install(signum);
+    return handle;
+  }
+
+  /** Restores the signal's previous disposition; false if no handler was set. */
+  removeSignalHandler(signal: string | number): boolean {
+    const signum = toSignalNumber(signal);
+    const handle = this.signalHandlers.get(signum);
+    if (handle === undefined) return false;
+    handle.cancel();
+    this.signalHandlers.delete(signum);
+    this.signalPipe?.restore(signum);
+    return true;
+  }
+
+  // ---- errors --------------------------------------------------------------------------------
+
+  /** Sets the handler for exceptions thrown by callbacks; null restores the default (stderr). */
+  setExceptionHandler(handler: ExceptionHandler | null): void {
+    if (handler !== null && typeof handler !== 'function') throw new TypeError('handler must be a function or null');
+    this.exceptionHandler = handler;
+  }
+
+  getExceptionHandler(): ExceptionHandler | null {
+    return this.exceptionHandler;
+  }
+
+  /** Reports an error context to the exception handler; never throws. */
+  callExceptionHandler(context: ExceptionContext): void {
+    if (this.exceptionHandler !== null) {
+      try {
+        this.exceptionHandler(this, context);
+        return;
+      } catch (err) {
+        this.defaultExceptionHandler({ message: 'Unhandled error in exception handler', exception: err, context });
+      }
+    }
+    this.defaultExceptionHandler(context);
+  }
+
+  /** Logs the context to stderr with the exception's stack. */
+  defaultExceptionHandler(context: ExceptionContext): void {
+    const { message, exception, ...rest } = context;
+    const lines = [message || 'Unhandled exception in reactor'];
+    for (const [k, v] of Object.entries(rest)) lines.push(`${k}: ${inspect(v, { depth: 1 })}`);
+    if (exception !== undefined) lines.push(exception instanceof Error ? (exception.stack ?? String(exception)) : inspect(exception));
+    process.stderr.write(lines.join('\n') + '\n');
+  }
+
+  /** @internal */
+  runHandleFailed(handle: Handle, exception: unknown): void {
+    this.callExceptionHandler({ message: `Exception in callback ${handle.callbackName}`, exception, handle });
+  }
+
+  /** @internal */
+  timerCancelled(): void {
+    this.timers.noteCancelled();
+  }
+}
