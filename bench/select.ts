@@ -84,8 +84,11 @@ write(activeW, 'x'); // never read: the read end stays ready for the whole run
 
 const idle: number[] = [];
 const notes: string[] = [];
+// Leave FD_HEADROOM fds for Node's own, the selector's epoll fd and the Python probe's pipes.
+const poolTarget = Math.min(maxN, Number.isFinite(fdLimit) ? Math.max(0, fdLimit - FD_HEADROOM - 2) & ~1 : maxN);
+if (poolTarget < maxN) notes.push(`ulimit -n is ${fdLimit} (hard limit ${shellLimit('-Hn')}): only ${poolTarget} idle fds, larger N skipped; raise the hard limit to run them`);
 try {
-  while (idle.length < maxN) {
+  while (idle.length < poolTarget) {
     const [r, w] = pipe();
     allFds.push(r, w);
     idle.push(r, w);
@@ -158,6 +161,7 @@ interface Row {
 }
 
 const rows: Row[] = [];
+try {
 for (const b of opts.backends) {
   const entry = backendClasses[b];
   if (!entry) throw new Error(`unknown backend ${b}`);
@@ -188,7 +192,9 @@ for (const b of opts.backends) {
     }
   }
 }
-closeAll();
+} finally {
+  closeAll();
+}
 
 // --- Python side ---
 const pyScript = fileURLToPath(new URL('../../bench/select_python.py', import.meta.url));
@@ -236,7 +242,8 @@ if (opts.json) {
   console.log('|---|---:|---:|---:|---:|');
   for (const r of rows) {
     const sp = r.speedup === null ? 'n/a' : `${r.speedup.toFixed(2)}×`;
-    console.log(`| ${r.backend} | ${r.n} | ${fmt(r.ours)} | ${fmt(r.python)} | ${sp} |${r.note ? ` ${r.note}` : ''}`);
+    if (r.note) console.log(`| ${r.backend} | ${r.n} | skipped: ${r.note} | | |`);
+    else console.log(`| ${r.backend} | ${r.n} | ${fmt(r.ours)} | ${fmt(r.python)} | ${sp} |`);
   }
   console.log('\nspeedup = Python µs / selectloop µs (> 1: selectloop is faster). SelectSelector only for N < FD_SETSIZE (1024).');
   for (const n of notes) console.log(`note: ${n}`);

@@ -195,9 +195,15 @@ Napi::Value Writev(const Napi::CallbackInfo& info) {
     heapIov.resize(static_cast<size_t>(count));
     iov = heapIov.data();
   }
+  // Fetch every element first: an element getter runs JS, which could throw (leaving `element`
+  // unset) or detach a chunk whose data pointer was already taken. No JS runs in the second pass.
+  std::vector<napi_value> elements(static_cast<size_t>(count));
   for (int64_t i = 0; i < count; i++) {
-    napi_value element;
-    napi_get_element(env, chunks, static_cast<uint32_t>(i), &element);
+    if (napi_get_element(env, chunks, static_cast<uint32_t>(i), &elements[static_cast<size_t>(i)]) != napi_ok)
+      throw Napi::Error::New(env);  // rethrows the getter's pending exception
+  }
+  for (int64_t i = 0; i < count; i++) {
+    napi_value element = elements[static_cast<size_t>(i)];
     bool isTyped = false;
     napi_is_typedarray(env, element, &isTyped);
     if (!isTyped) ThrowType(env, "chunks[" + std::to_string(i) + "] must be a Uint8Array");

@@ -15,6 +15,8 @@ export class KeyError extends Error {
 }
 
 const errorMap = getSystemErrorMap();
+// libuv's map lacks some errnos (EINPROGRESS, ...): fall back to the names in os.constants.errno.
+const errnoNames = new Map(Object.entries(osConstants.errno).map(([name, value]) => [-value, name]));
 
 /** A failed system call, shaped like Node's own system errors (negative `errno`, `code`, `syscall`). */
 export class OSError extends Error {
@@ -25,7 +27,9 @@ export class OSError extends Error {
 
   constructor(errno: number, syscall: string, detail?: string) {
     const negative = errno > 0 ? -errno : errno;
-    const [code, description] = errorMap.get(negative) ?? [`Unknown system error ${negative}`, 'unknown error'];
+    const fallback = errnoNames.get(negative);
+    const [code, description] =
+      errorMap.get(negative) ?? (fallback ? [fallback, fallback] : [`Unknown system error ${negative}`, 'unknown error']);
     super(`${syscall} ${code} (${description})${detail ? ` ${detail}` : ''}`);
     this.errno = negative;
     this.code = code;

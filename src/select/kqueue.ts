@@ -27,6 +27,7 @@ export class KEvent {
     readonly fflags = 0,
     readonly data = 0,
   ) {
+    if (!native.backends.kqueue) throw unsupportedPlatform('kevent');
     this.ident = fileobjToFd(ident);
   }
 }

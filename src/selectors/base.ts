@@ -16,7 +16,14 @@ function checkEvents(events: unknown): number {
 
 export abstract class BaseSelector<T = unknown> {
   protected readonly fdToKey = new Map<number, SelectorKey<T>>();
-  private readonly mapping = new SelectorMapping<T>(this.fdToKey, (fo) => this.lookupFd(fo));
+  private readonly mapping = new SelectorMapping<T>(this.fdToKey, (fo) => {
+    // A map lookup never throws: an invalid file object is simply not in it.
+    try {
+      return this.lookupFd(fo);
+    } catch {
+      return undefined;
+    }
+  });
   private isClosed = false;
 
   /** Keys and event masks of the last selectReady() (reused arrays: nothing allocated per call). */
@@ -146,23 +153,21 @@ export abstract class BaseSelector<T = unknown> {
   }
 
   private keyOf(fileobj: FileObject): SelectorKey<T> {
-    const fd = this.lookupFd(fileobj);
-    const key = fd === undefined ? undefined : this.fdToKey.get(fd);
+    const key = this.fdToKey.get(this.lookupFd(fileobj));
     if (key === undefined) throw new KeyError(`${inspect(fileobj, { depth: 0 })} is not registered`);
     return key;
   }
 
   /**
    * The fd of a file object; for an object whose fileno() no longer works (closed), the fd it was
-   * registered under (CPython's _fileobj_lookup).
+   * registered under (CPython's _fileobj_lookup); ValueError for an invalid one never registered.
    */
-  private lookupFd(fileobj: unknown): number | undefined {
+  private lookupFd(fileobj: unknown): number {
     try {
       return fileobjToFd(fileobj);
     } catch (err) {
       for (const key of this.fdToKey.values()) if (key.fileobj === fileobj) return key.fd;
-      if (typeof fileobj === 'number') throw err;
-      return undefined;
+      throw err;
     }
   }
 }

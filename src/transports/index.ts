@@ -1,6 +1,13 @@
-// selectloop/transports: sockets and pipes (and, later, protocols and transports).
+// selectloop/transports: sockets and pipes, protocols and transports. Importing this module adds
+// createServer/createConnection/connectReadPipe/connectWritePipe to Reactor.
+import './reactor-methods.js';
+
 export { Socket, socketpair } from './socket.js';
 export * from './constants.js';
 export { GaiError, type Address } from './address.js';
 export { pipe, setBlocking, getBlocking, read, write, closeFd } from '../select/fds.js';
 export { ValueError, KeyError, OSError, BlockingIOError } from '../select/errors.js';
+export { Transport, type TransportKind, type TransportExtra } from './stream-transport.js';
+export { Server, type ServerOptions } from './server.js';
+export type { ConnectOptions } from './reactor-methods.js';
+export type { Protocol, BufferedProtocol, BaseProtocol, AnyProtocol } from './protocols.js';

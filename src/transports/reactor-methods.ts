@@ -1,0 +1,101 @@
+// The transport-creating methods of the Reactor. They live here, not in src/loop, because the
+// loop layer must not import transports; importing selectloop/transports (or selectloop) adds them.
+import { native } from '../select/native.js';
+import { check, osError, ERRNO, ValueError } from '../select/errors.js';
+import { fileobjToFd } from '../select/fileobj.js';
+import { Reactor } from '../loop/reactor.js';
+import { AF_UNIX, IPPROTO_TCP, SOCK_STREAM, SOL_SOCKET, SO_ERROR, TCP_NODELAY } from './constants.js';
+import { resolveStream, toSockaddr } from './address.js';
+import { Transport } from './stream-transport.js';
+import { Server, lazyExtra, type ServerOptions } from './server.js';
+import type { AnyProtocol } from './protocols.js';
+
+export interface ConnectOptions {
+  host?: string;
+  port?: number;
+  path?: string;
+}
+
+declare module '../loop/reactor.js' {
+  interface Reactor {
+    /** A TCP (host/port) or Unix (path) server; binding errors throw synchronously. */
+    createServer(protocolFactory: () => AnyProtocol, options?: ServerOptions): Server;
+    /** Connects without blocking; returns the transport at once. connectionMade on connect; a failure reaches connectionLost(err). */
+    createConnection(protocolFactory: () => AnyProtocol, address: ConnectOptions): Transport;
+    /** A read transport over a pipe fd (made non-blocking). */
+    connectReadPipe(protocolFactory: () => AnyProtocol, fd: number): [Transport, AnyProtocol];
+    /** A write transport over a pipe fd (made non-blocking). */
+    connectWritePipe(protocolFactory: () => AnyProtocol, fd: number): [Transport, AnyProtocol];
+  }
+}
+
+function makeProtocol(factory: () => AnyProtocol): AnyProtocol {
+  if (typeof factory !== 'function') throw new TypeError('protocolFactory must be a function');
+  const protocol = factory();
+  if (protocol === null || typeof protocol !== 'object') throw new TypeError('protocolFactory() must return a protocol object');
+  return protocol;
+}
+
+Reactor.prototype.createServer = function (this: Reactor, protocolFactory, options = {}) {
+  if (this.isClosed()) throw Object.assign(new Error('I/O operation on a closed reactor'), { code: 'ERR_REACTOR_CLOSED' });
+  return new Server(this, protocolFactory, options);
+};
+
+Reactor.prototype.createConnection = function (this: Reactor, protocolFactory, address) {
+  if (this.isClosed()) throw Object.assign(new Error('I/O operation on a closed reactor'), { code: 'ERR_REACTOR_CLOSED' });
+  if (address === null || typeof address !== 'object') throw new TypeError('address must be { host, port } or { path }');
+  const protocol = makeProtocol(protocolFactory);
+  let family: number;
+  let sockaddr: Buffer;
+  if (address.path !== undefined) {
+    family = AF_UNIX;
+    sockaddr = toSockaddr(AF_UNIX, address.path);
+  } else {
+    if (typeof address.port !== 'number') throw new TypeError('port must be a number');
+    const first = resolveStream(address.host ?? '127.0.0.1', address.port)[0]!;
+    family = first.family;
+    sockaddr = first.sockaddr;
+  }
+  const fd = check(native.socket(family, SOCK_STREAM, 0, true), 'socket');
+  if (family !== AF_UNIX) native.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+  const transport = new Transport(this, fd, protocol, 'socket', lazyExtra(fd));
+  const r = native.connect(fd, sockaddr);
+  const fail = (errno: number) => {
+    // Through the transport's one failure path, so connectionLost(err) is called exactly once.
+    transport.getProtocol();
+    (transport as unknown as { forceClose(e: Error): void }).forceClose(osError(errno, 'connect', address.path ?? `${address.host ?? '127.0.0.1'}:${address.port}`));
+  };
+  if (r === 0) transport.start();
+  else if (r === -ERRNO.EINPROGRESS || r === -ERRNO.EAGAIN) {
+    this.addWriter(fd, () => {
+      this.removeWriter(fd);
+      const out = new Int32Array(1);
+      native.getsockopt(fd, SOL_SOCKET, SO_ERROR, out);
+      if (out[0] === 0) transport.start();
+      else fail(-out[0]!);
+    });
+  } else {
+    this.callSoon(() => fail(r));
+  }
+  return transport;
+};
+
+function pipeTransport(reactor: Reactor, factory: () => AnyProtocol, fdArg: number, kind: 'read-pipe' | 'write-pipe'): [Transport, AnyProtocol] {
+  if (reactor.isClosed()) throw Object.assign(new Error('I/O operation on a closed reactor'), { code: 'ERR_REACTOR_CLOSED' });
+  const fd = fileobjToFd(fdArg);
+  const type = check(native.fdType(fd), 'fstat');
+  if (type === 3) throw new ValueError(`fd ${fd} is not a pipe, socket or character device usable as a pipe transport`);
+  const protocol = makeProtocol(factory);
+  check(native.setBlocking(fd, false), 'fcntl');
+  const transport = new Transport(reactor, fd, protocol, kind, { pipe: fd });
+  transport.start();
+  return [transport, protocol];
+}
+
+Reactor.prototype.connectReadPipe = function (this: Reactor, protocolFactory, fd) {
+  return pipeTransport(this, protocolFactory, fd, 'read-pipe');
+};
+
+Reactor.prototype.connectWritePipe = function (this: Reactor, protocolFactory, fd) {
+  return pipeTransport(this, protocolFactory, fd, 'write-pipe');
+};

@@ -1,0 +1,360 @@
+// A stream transport over a non-blocking fd (TCP, Unix socket, or one end of a pipe): asyncio's
+// _SelectorSocketTransport. Reads go into a reusable slab, handed to the protocol as views it may
+// keep; writes go out at once when nothing is queued, otherwise queue and leave in one writev per
+// writable event. Every failure takes one path (fatalError -> forceClose -> connectionLost).
+import { EventEmitter } from 'eventemitter3';
+import { native } from '../select/native.js';
+import { osError, isWouldBlock, ERRNO, ValueError } from '../select/errors.js';
+import type { Reactor } from '../loop/reactor.js';
+import { SHUT_WR } from './constants.js';
+import { isBufferedProtocol, type AnyProtocol, type BufferedProtocol, type Protocol } from './protocols.js';
+import { toBytes } from '../select/fds.js';
+
+const SLAB_SIZE = 256 * 1024;
+const MIN_READ = 64 * 1024;
+const DEFAULT_HIGH = 64 * 1024;
+const DEFAULT_LOW = 16 * 1024;
+const NEG_ECONNRESET = -ERRNO.ECONNRESET;
+const NEG_EPIPE = -ERRNO.EPIPE;
+
+export type TransportKind = 'socket' | 'read-pipe' | 'write-pipe';
+
+export interface TransportExtra {
+  peername?: unknown;
+  sockname?: unknown;
+  socket?: unknown;
+  pipe?: number;
+  [key: string]: unknown;
+}
+
+/** Error for writing to a transport that is closing or closed. */
+export function transportClosedError(what: string): Error {
+  const err = new Error(`${what}: the transport is closing or closed`) as Error & { code: string };
+  err.code = 'ERR_TRANSPORT_CLOSED';
+  return err;
+}
+
+export class Transport extends EventEmitter {
+  private fd: number;
+  private protocol: AnyProtocol;
+  private buffered: boolean;
+  private readonly isSocket: boolean;
+  private slab = Buffer.allocUnsafe(SLAB_SIZE);
+  private slabOffset = 0;
+  private queue: Uint8Array[] = [];
+  private queueHead = 0; // bytes of queue[0] already sent
+  private queuedBytes = 0;
+  private high = DEFAULT_HIGH;
+  private low = DEFAULT_LOW;
+  private protocolPaused = false;
+  private reading = false;
+  private closing = false;
+  private eofPending = false;
+  private eofSent = false;
+  private lostCalled = false;
+  private readonly onReadable = (): void => this.readReady();
+  private readonly onWritable = (): void => this.writeReady();
+
+  constructor(
+    private readonly reactor: Reactor,
+    fd: number,
+    protocol: AnyProtocol,
+    readonly kind: TransportKind,
+    private readonly extra: TransportExtra = {},
+    private readonly onClose?: (t: Transport) => void,
+  ) {
+    super();
+    this.fd = fd;
+    this.protocol = protocol;
+    this.buffered = isBufferedProtocol(protocol);
+    this.isSocket = kind === 'socket';
+  }
+
+  /** @internal Starts the connection: connectionMade, then reading (next iteration, as asyncio). */
+  start(): void {
+    this.reactor.callSoon(() => {
+      if (this.closing) return;
+      this.protocol.connectionMade?.(this);
+      if (this.kind !== 'write-pipe' && !this.closing) this.resumeReading();
+    });
+  }
+
+  // ---- reading -------------------------------------------------------------------------------
+
+  pauseReading(): void {
+    if (this.closing || !this.reading) return;
+    this.reading = false;
+    this.reactor.removeReader(this.fd);
+  }
+
+  resumeReading(): void {
+    if (this.closing || this.reading || this.kind === 'write-pipe') return;
+    this.reading = true;
+    this.reactor.addReader(this.fd, this.onReadable);
+  }
+
+  isReading(): boolean {
+    return this.reading && !this.closing;
+  }
+
+  private readReady(): void {
+    if (this.buffered) return this.readIntoProtocol(this.protocol as BufferedProtocol);
+    if (SLAB_SIZE - this.slabOffset < MIN_READ) {
+      this.slab = Buffer.allocUnsafe(SLAB_SIZE);
+      this.slabOffset = 0;
+    }
+    const start = this.slabOffset;
+    const n = this.isSocket
+      ? native.recv(this.fd, this.slab, start, SLAB_SIZE - start, 0)
+      : native.read(this.fd, this.slab, start, SLAB_SIZE - start);
+    if (n > 0) {
+      this.slabOffset = (start + n + 7) & ~7;
+      const data = this.slab.subarray(start, start + n);
+      try {
+        (this.protocol as Protocol).dataReceived?.(data);
+      } catch (err) {
+        return this.fatalError(err, 'Fatal error: protocol.dataReceived() call failed.');
+      }
+      if (this.listenerCount('data') > 0) this.emit('data', data);
+    } else if (n === 0) {
+      this.readEof();
+    } else if (!isWouldBlock(n)) {
+      this.fatalError(osError(n, this.isSocket ? 'recv' : 'read'), 'Fatal read error on transport');
+    }
+  }
+
+  private readIntoProtocol(protocol: BufferedProtocol): void {
+    let buf: Uint8Array;
+    try {
+      buf = protocol.getBuffer(-1);
+      if (!(buf instanceof Uint8Array) || buf.length === 0) throw new ValueError('getBuffer() returned an empty or non-Uint8Array buffer');
+    } catch (err) {
+      return this.fatalError(err, 'Fatal error: protocol.getBuffer() call failed.');
+    }
+    const n = this.isSocket ? native.recv(this.fd, buf, 0, buf.length, 0) : native.read(this.fd, buf, 0, buf.length);
+    if (n > 0) {
+      try {
+        protocol.bufferUpdated(n);
+      } catch (err) {
+        return this.fatalError(err, 'Fatal error: protocol.bufferUpdated() call failed.');
+      }
+      if (this.listenerCount('data') > 0) this.emit('data', Buffer.from(buf.buffer, buf.byteOffset, n));
+    } else if (n === 0) {
+      this.readEof();
+    } else if (!isWouldBlock(n)) {
+      this.fatalError(osError(n, this.isSocket ? 'recv' : 'read'), 'Fatal read error on transport');
+    }
+  }
+
+  private readEof(): void {
+    this.pauseReading();
+    let keepOpen: boolean | void = false;
+    try {
+      keepOpen = this.protocol.eofReceived?.();
+    } catch (err) {
+      return this.fatalError(err, 'Fatal error: protocol.eofReceived() call failed.');
+    }
+    this.emit('end');
+    // A read pipe has no write side to keep.
+    if (!keepOpen || this.kind === 'read-pipe') this.close();
+  }
+
+  // ---- writing -------------------------------------------------------------------------------
+
+  /** Queues data; it goes out at once when the socket can take it. @throws after close(). */
+  write(data: Uint8Array | string): void {
+    const bytes = toBytes(data, 'data');
+    if (this.kind === 'read-pipe') throw new TypeError('write() on a read pipe transport');
+    if (this.eofPending || this.eofSent) throw transportClosedError('write() after writeEof()');
+    if (this.closing) throw transportClosedError('write()');
+    if (bytes.length === 0) return;
+    if (this.queuedBytes === 0) {
+      const n = this.isSocket ? native.send(this.fd, bytes, 0, bytes.length, 0) : native.write(this.fd, bytes, 0, bytes.length);
+      if (n === bytes.length) return;
+      if (n < 0 && !isWouldBlock(n)) return this.fatalError(osError(n, this.isSocket ? 'send' : 'write'), 'Fatal write error on transport');
+      const sent = n > 0 ? n : 0;
+      // The caller may reuse its buffer after write() returns: keep a copy of the rest.
+      this.queue.push(Uint8Array.prototype.slice.call(bytes, sent));
+      this.queuedBytes = bytes.length - sent;
+      this.reactor.addWriter(this.fd, this.onWritable);
+    } else {
+      this.queue.push(Uint8Array.prototype.slice.call(bytes));
+      this.queuedBytes += bytes.length;
+    }
+    this.maybePauseProtocol();
+  }
+
+  /** Closes the write side once the buffer has drained (a half-close). */
+  writeEof(): void {
+    if (this.closing || this.eofPending || this.eofSent) return;
+    if (!this.canWriteEof()) throw new TypeError('writeEof() is not supported on this transport');
+    this.eofPending = true;
+    if (this.queuedBytes === 0) this.sendEof();
+  }
+
+  canWriteEof(): boolean {
+    return this.kind !== 'read-pipe';
+  }
+
+  getWriteBufferSize(): number {
+    return this.queuedBytes;
+  }
+
+  /** Sets the water marks (bytes); high defaults to 4 × low, low to high / 4. Re-evaluated at once. */
+  setWriteBufferLimits({ high, low }: { high?: number; low?: number } = {}): void {
+    for (const [name, v] of [['high', high], ['low', low]] as const) {
+      if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) throw new ValueError(`${name} must be a non-negative integer, got ${String(v)}`);
+    }
+    const h = high ?? (low !== undefined ? 4 * low : DEFAULT_HIGH);
+    const l = low ?? (high !== undefined ? Math.floor(h / 4) : DEFAULT_LOW);
+    if (h < l) throw new ValueError(`high (${h}) must be >= low (${l})`);
+    this.high = h;
+    this.low = l;
+    this.maybePauseProtocol();
+    this.maybeResumeProtocol();
+  }
+
+  getWriteBufferLimits(): { high: number; low: number } {
+    return { high: this.high, low: this.low };
+  }
+
+  private writeReady(): void {
+    if (this.queuedBytes === 0) return;
+    const count = Math.min(this.queue.length, 1024);
+    const n = native.writev(this.fd, this.queue, this.queueHead, count, this.isSocket);
+    if (n < 0) {
+      if (isWouldBlock(n)) return;
+      return this.fatalError(osError(n, this.isSocket ? 'sendmsg' : 'writev'), 'Fatal write error on transport');
+    }
+    this.consume(n);
+    this.maybeResumeProtocol();
+    if (this.queuedBytes > 0) return;
+    this.reactor.removeWriter(this.fd);
+    if (this.listenerCount('drain') > 0) this.emit('drain');
+    if (this.closing) this.reactor.callSoon(() => this.callConnectionLost(null));
+    else if (this.eofPending) this.sendEof();
+  }
+
+  private consume(n: number): void {
+    this.queuedBytes -= n;
+    let i = 0;
+    let head = this.queueHead + n;
+    while (i < this.queue.length && head >= this.queue[i]!.length) {
+      head -= this.queue[i]!.length;
+      i++;
+    }
+    if (i > 0) this.queue.splice(0, i);
+    this.queueHead = this.queue.length > 0 ? head : 0;
+  }
+
+  private sendEof(): void {
+    this.eofPending = false;
+    this.eofSent = true;
+    if (this.isSocket) native.shutdown(this.fd, SHUT_WR);
+    else this.close(); // a write pipe's EOF is its close
+  }
+
+  // Every path that grows the buffer ends here (cpython gh-127655).
+  private maybePauseProtocol(): void {
+    if (this.protocolPaused || this.queuedBytes <= this.high) return;
+    this.protocolPaused = true;
+    try {
+      this.protocol.pauseWriting?.();
+    } catch (err) {
+      this.reactor.callExceptionHandler({ message: 'protocol.pauseWriting() failed', exception: err, transport: this, protocol: this.protocol });
+    }
+  }
+
+  private maybeResumeProtocol(): void {
+    if (!this.protocolPaused || this.queuedBytes > this.low) return;
+    this.protocolPaused = false;
+    try {
+      this.protocol.resumeWriting?.();
+    } catch (err) {
+      this.reactor.callExceptionHandler({ message: 'protocol.resumeWriting() failed', exception: err, transport: this, protocol: this.protocol });
+    }
+  }
+
+  // ---- closing -------------------------------------------------------------------------------
+
+  /** Closes after the buffer is flushed; connectionLost(null) follows. Idempotent. */
+  close(): void {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.reading) {
+      this.reading = false;
+      this.reactor.removeReader(this.fd);
+    }
+    if (this.queuedBytes === 0) this.reactor.callSoon(() => this.callConnectionLost(null));
+  }
+
+  /** Closes now and drops the buffer. */
+  abort(): void {
+    this.forceClose(null);
+  }
+
+  isClosing(): boolean {
+    return this.closing;
+  }
+
+  getExtraInfo(name: string, defaultValue?: unknown): unknown {
+    return name in this.extra ? this.extra[name] : defaultValue;
+  }
+
+  getProtocol(): AnyProtocol {
+    return this.protocol;
+  }
+
+  setProtocol(protocol: AnyProtocol): void {
+    this.protocol = protocol;
+    this.buffered = isBufferedProtocol(protocol);
+  }
+
+  /** @internal The fd, or -1 once closed. */
+  fileno(): number {
+    return this.fd;
+  }
+
+  private fatalError(err: unknown, message: string): void {
+    const errno = (err as { errno?: number }).errno;
+    // A peer that resets or goes away is ordinary: it reaches connectionLost(err) but is not logged.
+    if (errno !== NEG_ECONNRESET && errno !== NEG_EPIPE) {
+      this.reactor.callExceptionHandler({ message, exception: err, transport: this, protocol: this.protocol });
+    }
+    this.forceClose(err instanceof Error ? err : new Error(String(err)));
+  }
+
+  private forceClose(err: Error | null): void {
+    if (this.lostCalled || this.fd < 0) return;
+    if (this.queuedBytes > 0) {
+      this.queue = [];
+      this.queuedBytes = 0;
+      this.queueHead = 0;
+      this.reactor.removeWriter(this.fd);
+    }
+    if (!this.closing) {
+      this.closing = true;
+      if (this.reading) {
+        this.reading = false;
+        this.reactor.removeReader(this.fd);
+      }
+    }
+    this.reactor.callSoon(() => this.callConnectionLost(err));
+  }
+
+  private callConnectionLost(err: Error | null): void {
+    if (this.lostCalled) return;
+    this.lostCalled = true;
+    try {
+      this.protocol.connectionLost?.(err);
+    } finally {
+      this.reactor.removeReader(this.fd);
+      this.reactor.removeWriter(this.fd);
+      native.close(this.fd);
+      this.fd = -1;
+      this.onClose?.(this);
+      if (err !== null && this.listenerCount('error') > 0) this.emit('error', err);
+      this.emit('close', err);
+    }
+  }
+}

@@ -1,0 +1,568 @@
+// Python's selectors documentation, sentence by sentence, against every backend usable here.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { openSync, closeSync } from 'node:fs';
+import * as selectors from '../src/selectors/index.js';
+import { EVENT_READ, EVENT_WRITE, ValueError, KeyError, OSError, type BaseSelector } from '../src/selectors/index.js';
+import { pipe, write, read, closeFd } from '../src/select/fds.js';
+import { native } from '../src/select/native.js';
+import { selectorNames } from './helpers/index.js';
+
+type Ctor = new <T = unknown>() => BaseSelector<T>;
+const classes = selectors as unknown as Record<string, Ctor>;
+
+function socketpair(): [number, number] {
+  const c = native.socketConstants;
+  const out = new Int32Array(2);
+  const rc = native.socketpair(c.AF_UNIX!, c.SOCK_STREAM!, 0, out, false);
+  if (rc < 0) throw new Error(`socketpair failed: ${rc}`);
+  return [out[0]!, out[1]!];
+}
+
+class FileLike {
+  constructor(private readonly fd: number) {}
+  fileno(): number {
+    return this.fd;
+  }
+}
+
+/** Runs body with a fresh selector and a pipe, closing all of them afterwards. */
+function withSel(name: string, body: (sel: BaseSelector<unknown>, r: number, w: number) => void): void {
+  const sel = new classes[name]!<unknown>();
+  const [r, w] = pipe();
+  const open = new Set([r, w]);
+  try {
+    body(sel, r, w);
+  } finally {
+    sel.close();
+    for (const fd of open) {
+      try {
+        closeFd(fd);
+      } catch {
+        // already closed by the test
+      }
+    }
+  }
+}
+
+function throwsClass(fn: () => unknown, cls: abstract new (...a: never[]) => Error, what: string): Error {
+  try {
+    fn();
+  } catch (err) {
+    assert.instance(err, cls, `${what}: expected ${cls.name}, got ${String(err)}`);
+    return err as Error;
+  }
+  assert.unreachable(`${what}: did not throw`);
+  throw new Error('unreachable');
+}
+
+function throwsCode(fn: () => unknown, code: string, what: string): void {
+  try {
+    fn();
+  } catch (err) {
+    assert.is((err as { code?: string }).code, code, `${what}: ${String(err)}`);
+    return;
+  }
+  assert.unreachable(`${what}: did not throw`);
+}
+
+const summary = (ready: Array<[selectors.SelectorKey<unknown>, number]>) => ready.map(([k, ev]) => [k.fd, ev]);
+
+test('selectorNames is non-empty and DefaultSelector is its first entry', () => {
+  assert.ok(selectorNames.length >= 2);
+  assert.is(classes[selectorNames[0]!], selectors.DefaultSelector);
+  assert.is(EVENT_READ, 1);
+  assert.is(EVENT_WRITE, 2);
+});
+
+for (const name of selectorNames) {
+  const t = (title: string, fn: () => void) => test(`${name}: ${title}`, fn);
+
+  // ---- register ----
+  t('register returns a frozen key with fileobj, fd, events, data', () => {
+    withSel(name, (sel, r, w) => {
+      const key = sel.register(r, EVENT_READ, 'payload');
+      assert.equal({ ...key }, { fileobj: r, fd: r, events: EVENT_READ, data: 'payload' });
+      assert.ok(Object.isFrozen(key));
+      const obj = new FileLike(w);
+      const key2 = sel.register(obj, EVENT_READ | EVENT_WRITE);
+      assert.is(key2.fileobj, obj);
+      assert.is(key2.fd, w);
+      assert.is(key2.events, 3);
+      assert.is(key2.data, undefined);
+      assert.throws(() => {
+        (key as { events: number }).events = 2;
+      });
+      assert.is(key.events, EVENT_READ);
+    });
+  });
+
+  t('register: invalid event masks are ValueError and register nothing', () => {
+    withSel(name, (sel, r) => {
+      for (const bad of [0, 4, 7, 1 << 8, -1, 1.5, NaN, Infinity, '1', null]) {
+        throwsClass(() => sel.register(r, bad as number), ValueError, `mask ${String(bad)}`);
+      }
+      assert.is(sel.getMap().size, 0);
+    });
+  });
+
+  t('register: invalid file objects are ValueError', () => {
+    withSel(name, (sel) => {
+      const bads: unknown[] = [
+        'abc', {}, -1, 1.5, NaN, null, undefined, [],
+        { fileno: () => { throw new Error('closed'); } },
+        { fileno: () => -1 },
+        { fileno: () => '3' },
+        { fileno: 5 },
+      ];
+      for (const bad of bads) throwsClass(() => sel.register(bad as number, EVENT_READ), ValueError, `fileobj ${String(bad)}`);
+      assert.is(sel.getMap().size, 0);
+    });
+  });
+
+  t('register: already registered (by fd or by another object with the same fileno) is KeyError', () => {
+    withSel(name, (sel, r) => {
+      const key = sel.register(r, EVENT_READ, 'first');
+      throwsClass(() => sel.register(r, EVENT_WRITE), KeyError, 'same fd');
+      throwsClass(() => sel.register(new FileLike(r), EVENT_READ), KeyError, 'same fileno');
+      assert.is(sel.getKey(r), key);
+      assert.is(sel.getMap().size, 1);
+    });
+  });
+
+  t('register: the OS refusing the fd raises OSError and nothing stays registered', () => {
+    withSel(name, (sel, r) => {
+      if (name === 'EpollSelector') {
+        const file = openSync(new URL(import.meta.url), 'r');
+        try {
+          const err = throwsClass(() => sel.register(file, EVENT_READ), OSError, 'regular file') as OSError;
+          assert.is(err.code, 'EPERM');
+          assert.is(err.syscall, 'epoll_ctl');
+          assert.ok(err.errno < 0);
+          assert.is(sel.getMap().size, 0);
+          throwsClass(() => sel.getKey(file), KeyError, 'getKey after refused register');
+        } finally {
+          closeSync(file);
+        }
+        // A closed fd number: EBADF.
+        const [a, b] = pipe();
+        closeFd(a);
+        closeFd(b);
+        const err = throwsClass(() => sel.register(a, EVENT_READ), OSError, 'closed fd') as OSError;
+        assert.is(err.code, 'EBADF');
+        assert.is(sel.getMap().size, 0);
+      } else if (name === 'SelectSelector') {
+        throwsClass(() => sel.register(native.FD_SETSIZE, EVENT_READ), ValueError, 'fd >= FD_SETSIZE');
+        assert.is(sel.getMap().size, 0);
+      }
+      // Afterwards the selector still works.
+      sel.register(r, EVENT_READ);
+      assert.equal(sel.select(0), []);
+    });
+  });
+
+  // ---- unregister ----
+  t('unregister returns the old key; a second unregister is KeyError', () => {
+    withSel(name, (sel, r, w) => {
+      const key = sel.register(r, EVENT_READ, 'd');
+      const obj = new FileLike(w);
+      const key2 = sel.register(obj, EVENT_WRITE);
+      assert.is(sel.unregister(r), key);
+      assert.is(sel.unregister(w), key2);
+      throwsClass(() => sel.unregister(r), KeyError, 'again');
+      throwsClass(() => sel.unregister(obj), KeyError, 'obj again');
+      assert.is(sel.getMap().size, 0);
+      // nothing reported for unregistered fds
+      write(w, 'x');
+      assert.equal(sel.select(0), []);
+    });
+  });
+
+  t('unregister of something never registered is KeyError', () => {
+    withSel(name, (sel, r) => {
+      throwsClass(() => sel.unregister(r), KeyError, 'fd');
+      throwsClass(() => sel.unregister(new FileLike(r)), KeyError, 'object');
+    });
+  });
+
+  t('unregister works after the fd was closed, and the fd number can be registered again (cpython#83420)', () => {
+    withSel(name, (sel, r, w) => {
+      const key = sel.register(r, EVENT_READ, 'old');
+      closeFd(r);
+      assert.is(sel.unregister(r), key);
+      assert.is(sel.getMap().size, 0);
+      // The same fd number, reused.
+      const [r2, w2] = pipe();
+      try {
+        assert.is(r2, r);
+        const k2 = sel.register(r2, EVENT_READ, 'new');
+        write(w2, 'y');
+        assert.equal(sel.select(0).map(([k, ev]) => [k.data, ev]), [['new', EVENT_READ]]);
+        assert.is(sel.unregister(r2), k2);
+      } finally {
+        closeFd(r2);
+        closeFd(w2);
+      }
+      void w;
+    });
+  });
+
+  t('unregister by an object whose fileno() fails after close uses the registered fd', () => {
+    withSel(name, (sel, r) => {
+      let fd = r;
+      const obj = { fileno: () => (fd < 0 ? -1 : fd) };
+      const key = sel.register(obj, EVENT_READ);
+      closeFd(r);
+      fd = -1;
+      assert.is(sel.getKey(obj), key);
+      assert.is(sel.unregister(obj), key);
+      assert.is(sel.getMap().size, 0);
+    });
+  });
+
+  // ---- modify ----
+  t('modify returns a new key and changes what select reports', () => {
+    withSel(name, (sel, r, w) => {
+      const k1 = sel.register(w, EVENT_READ, 'a');
+      assert.equal(sel.select(0), []);
+      const k2 = sel.modify(w, EVENT_WRITE, 'b');
+      assert.is.not(k2, k1);
+      assert.equal({ ...k2 }, { fileobj: w, fd: w, events: EVENT_WRITE, data: 'b' });
+      assert.ok(Object.isFrozen(k2));
+      assert.is(sel.getKey(w), k2);
+      assert.equal(k1.events, EVENT_READ); // the old key is untouched
+      const ready = sel.select(0);
+      assert.equal(ready.length, 1);
+      assert.is(ready[0]![0], k2);
+      assert.is(ready[0]![1], EVENT_WRITE);
+      void r;
+    });
+  });
+
+  t('modify of an unregistered file object is KeyError; bad masks ValueError', () => {
+    withSel(name, (sel, r) => {
+      throwsClass(() => sel.modify(r, EVENT_READ), KeyError, 'unregistered');
+      sel.register(r, EVENT_READ, 'keep');
+      for (const bad of [0, 4, -1, 2.5, NaN]) throwsClass(() => sel.modify(r, bad), ValueError, `mask ${bad}`);
+      assert.equal({ ...sel.getKey(r) }, { fileobj: r, fd: r, events: EVENT_READ, data: 'keep' });
+    });
+  });
+
+  t('modify changing data only keeps the registration working (even after the fd was closed)', () => {
+    withSel(name, (sel, r, w) => {
+      sel.register(r, EVENT_READ, 'one');
+      const k = sel.modify(r, EVENT_READ, 'two');
+      assert.is(k.data, 'two');
+      assert.is(k.events, EVENT_READ);
+      write(w, 'z');
+      const ready = sel.select(0);
+      assert.equal(ready.map(([key, ev]) => [key.data, ev]), [['two', EVENT_READ]]);
+      assert.is(ready[0]![0], k);
+      // data-only change makes no system call, so it succeeds on a closed fd
+      const [a, b] = pipe();
+      closeFd(b);
+      sel.register(a, EVENT_READ, 'x');
+      closeFd(a);
+      assert.is(sel.modify(a, EVENT_READ, 'y').data, 'y');
+      sel.unregister(a);
+    });
+  });
+
+  // ---- select ----
+  t('select with timeout > 0 waits and returns [] on timeout', () => {
+    withSel(name, (sel, r) => {
+      sel.register(r, EVENT_READ);
+      for (const timeout of [30, 0.5, 1.5]) {
+        const start = performance.now();
+        assert.equal(sel.select(timeout), []);
+        const elapsed = performance.now() - start;
+        assert.ok(elapsed >= timeout - 1, `${timeout} ms timeout returned after ${elapsed} ms`);
+      }
+    });
+  });
+
+  t('select with an empty registration and timeout > 0 still waits', () => {
+    withSel(name, (sel) => {
+      const start = performance.now();
+      assert.equal(sel.select(20), []);
+      assert.ok(performance.now() - start >= 19);
+    });
+  });
+
+  t('select with timeout <= 0 does not block', () => {
+    withSel(name, (sel, r) => {
+      sel.register(r, EVENT_READ);
+      for (const timeout of [0, -1, -1000, -Infinity]) assert.equal(sel.select(timeout), []);
+    });
+  });
+
+  t('select with null/omitted timeout blocks until an fd is ready', () => {
+    withSel(name, (sel, r, w) => {
+      const key = sel.register(r, EVENT_READ);
+      write(w, 'ready');
+      for (const ready of [sel.select(), sel.select(null), sel.select(undefined), sel.select(Infinity)]) {
+        assert.equal(ready.length, 1);
+        assert.is(ready[0]![0], key);
+        assert.is(ready[0]![1], EVENT_READ);
+      }
+    });
+  });
+
+  t('select returns a readable fd after data arrives, nothing after it is drained', () => {
+    withSel(name, (sel, r, w) => {
+      sel.register(r, EVENT_READ, 'r');
+      assert.equal(sel.select(0), []);
+      write(w, 'abc');
+      assert.equal(summary(sel.select(0)), [[r, EVENT_READ]]);
+      assert.is(read(r, 10).toString(), 'abc');
+      assert.equal(sel.select(0), []);
+    });
+  });
+
+  t('select masks events by key.events', () => {
+    const [a, b] = socketpair();
+    const sel = new classes[name]!<string>();
+    try {
+      // a is writable; with data pending it is readable too.
+      write(b, 'x');
+      const ka = sel.register(a, EVENT_READ, 'a');
+      assert.equal(sel.select(0).map(([k, ev]) => [k.data, ev]), [['a', EVENT_READ]]);
+      sel.modify(a, EVENT_WRITE, 'a');
+      assert.equal(sel.select(0).map(([k, ev]) => [k.data, ev]), [['a', EVENT_WRITE]]);
+      void ka;
+    } finally {
+      sel.close();
+      closeFd(a);
+      closeFd(b);
+    }
+  });
+
+  t('select reports one entry per fd when both directions are ready', () => {
+    const [a, b] = socketpair();
+    const sel = new classes[name]!<string>();
+    try {
+      write(b, 'x');
+      const key = sel.register(a, EVENT_READ | EVENT_WRITE, 'both');
+      sel.register(b, EVENT_READ | EVENT_WRITE, 'other');
+      const ready = sel.select(0).sort((x, y) => x[0].fd - y[0].fd);
+      assert.equal(summary(ready), [[a, EVENT_READ | EVENT_WRITE], [b, EVENT_WRITE]].sort((x, y) => x[0]! - y[0]!));
+      assert.is(ready.find(([k]) => k.fd === a)![0], key);
+    } finally {
+      sel.close();
+      closeFd(a);
+      closeFd(b);
+    }
+  });
+
+  t('a hung-up peer reports READ for a reader key (and EOF reads empty)', () => {
+    withSel(name, (sel, r, w) => {
+      const key = sel.register(r, EVENT_READ, 'reader');
+      closeFd(w);
+      const ready = sel.select(0);
+      assert.equal(ready.length, 1);
+      assert.is(ready[0]![0], key);
+      assert.is(ready[0]![1], EVENT_READ);
+      assert.is(read(r, 10).length, 0);
+    });
+  });
+
+  t('a writer whose reader is gone reports WRITE', () => {
+    withSel(name, (sel, r, w) => {
+      sel.register(w, EVENT_WRITE, 'writer');
+      closeFd(r);
+      assert.equal(summary(sel.select(0)), [[w, EVENT_WRITE]]);
+    });
+  });
+
+  t('select reports several ready fds, each with its own key', () => {
+    withSel(name, (sel, r, w) => {
+      const [r2, w2] = pipe();
+      try {
+        const kr = sel.register(r, EVENT_READ, 'r');
+        const kr2 = sel.register(r2, EVENT_READ, 'r2');
+        const kw = sel.register(w, EVENT_WRITE, 'w');
+        write(w, '1');
+        write(w2, '2');
+        const ready = sel.select(0).sort((x, y) => x[0].fd - y[0].fd);
+        const expected = [[kr, EVENT_READ], [kw, EVENT_WRITE], [kr2, EVENT_READ]].sort((x, y) => (x[0] as { fd: number }).fd - (y[0] as { fd: number }).fd);
+        assert.is(ready.length, 3);
+        ready.forEach(([k, ev], i) => {
+          assert.is(k, expected[i]![0]);
+          assert.is(ev, expected[i]![1]);
+        });
+      } finally {
+        closeFd(r2);
+        closeFd(w2);
+      }
+    });
+  });
+
+  t('select timeout: string is TypeError, NaN is ValueError', () => {
+    withSel(name, (sel) => {
+      throwsClass(() => sel.select('10' as unknown as number), TypeError, 'string');
+      throwsClass(() => sel.select(NaN), ValueError, 'NaN');
+    });
+  });
+
+  // ---- getKey / getMap ----
+  t('getKey returns the key; KeyError when missing', () => {
+    withSel(name, (sel, r, w) => {
+      throwsClass(() => sel.getKey(r), KeyError, 'missing');
+      const obj = new FileLike(r);
+      const key = sel.register(obj, EVENT_READ, 7);
+      assert.is(sel.getKey(obj), key);
+      assert.is(sel.getKey(r), key);
+      assert.is(sel.getKey(new FileLike(r)), key);
+      throwsClass(() => sel.getKey(w), KeyError, 'other fd');
+      sel.unregister(obj);
+      throwsClass(() => sel.getKey(obj), KeyError, 'after unregister');
+    });
+  });
+
+  t('getMap is a live read-only view with size, get/has by object or fd, and [fileobj, key] iteration', () => {
+    withSel(name, (sel, r, w) => {
+      const map = sel.getMap();
+      assert.is(map.size, 0);
+      assert.equal([...map], []);
+      const obj = new FileLike(w);
+      const kr = sel.register(r, EVENT_READ, 'r');
+      const kw = sel.register(obj, EVENT_WRITE, 'w');
+      assert.is(map.size, 2);
+      assert.is(map.get(r), kr);
+      assert.is(map.get(obj), kw);
+      assert.is(map.get(w), kw);
+      assert.ok(map.has(r));
+      assert.ok(map.has(w));
+      assert.ok(map.has(obj));
+      assert.not.ok(map.has(9999));
+      assert.is(map.get(9999), undefined);
+      assert.equal([...map], [[r, kr], [obj, kw]]);
+      assert.equal([...map.keys()], [r, obj]);
+      assert.equal([...map.values()], [kr, kw]);
+      assert.equal([...map.entries()], [[r, kr], [obj, kw]]);
+      const seen: unknown[] = [];
+      map.forEach((v, k) => seen.push([k, v]));
+      assert.equal(seen, [[r, kr], [obj, kw]]);
+      const kr2 = sel.modify(r, EVENT_READ | EVENT_WRITE, 'r2');
+      assert.is(map.get(r), kr2);
+      sel.unregister(obj);
+      assert.is(map.size, 1);
+      assert.not.ok(map.has(obj));
+      assert.is(map.get(obj), undefined);
+      assert.equal([...map], [[r, kr2]]);
+      assert.is(sel.getMap(), map);
+      assert.is(Object.prototype.toString.call(map), '[object SelectorMapping]');
+      // read-only: no mutators
+      assert.is((map as unknown as { set?: unknown }).set, undefined);
+      assert.is((map as unknown as { delete?: unknown }).delete, undefined);
+    });
+  });
+
+  t('getMap get/has of invalid file objects return undefined/false rather than throwing', () => {
+    withSel(name, (sel, r) => {
+      sel.register(r, EVENT_READ);
+      const map = sel.getMap();
+      for (const bad of [-1, 1.5, NaN, 'x', {}, { fileno: () => -1 }]) {
+        assert.is(map.get(bad as number), undefined);
+        assert.is(map.has(bad as number), false);
+      }
+    });
+  });
+
+  // ---- close ----
+  t('close is idempotent and every other method then throws ERR_SELECTOR_CLOSED', () => {
+    withSel(name, (sel, r) => {
+      const map = sel.getMap();
+      sel.register(r, EVENT_READ);
+      sel.close();
+      sel.close();
+      assert.ok(sel.closed);
+      assert.is(map.size, 0);
+      throwsCode(() => sel.register(r, EVENT_READ), 'ERR_SELECTOR_CLOSED', 'register');
+      throwsCode(() => sel.unregister(r), 'ERR_SELECTOR_CLOSED', 'unregister');
+      throwsCode(() => sel.modify(r, EVENT_READ), 'ERR_SELECTOR_CLOSED', 'modify');
+      throwsCode(() => sel.select(0), 'ERR_SELECTOR_CLOSED', 'select');
+      throwsCode(() => sel.select(), 'ERR_SELECTOR_CLOSED', 'select()');
+      throwsCode(() => sel.getKey(r), 'ERR_SELECTOR_CLOSED', 'getKey');
+      throwsCode(() => sel.getMap(), 'ERR_SELECTOR_CLOSED', 'getMap');
+      const withFileno = sel as unknown as { fileno?: () => number };
+      if (typeof withFileno.fileno === 'function') throwsCode(() => withFileno.fileno!(), 'ERR_SELECTOR_CLOSED', 'fileno');
+      // Errors are plain Errors with the code, not ValueError/KeyError.
+      try {
+        sel.register(r, EVENT_READ);
+      } catch (err) {
+        assert.instance(err, Error);
+        assert.not.instance(err, ValueError);
+        assert.not.instance(err, KeyError);
+      }
+    });
+  });
+
+  t('close releases the backend fd', () => {
+    const sel = new classes[name]!();
+    const fd = (sel as unknown as { fileno?: () => number }).fileno?.();
+    sel.close();
+    if (fd !== undefined) {
+      // The backend fd is closed: the number is free again.
+      const [a, b] = pipe();
+      try {
+        assert.ok(a === fd || b === fd, `fd ${fd} not reused (${a}, ${b})`);
+      } finally {
+        closeFd(a);
+        closeFd(b);
+      }
+    }
+  });
+
+  t('using / [Symbol.dispose] closes the selector', () => {
+    let escaped: BaseSelector<unknown> | undefined;
+    {
+      using sel = new classes[name]!();
+      escaped = sel;
+      assert.not.ok(sel.closed);
+    }
+    assert.ok(escaped.closed);
+    throwsCode(() => escaped!.select(0), 'ERR_SELECTOR_CLOSED', 'after using');
+    const other = new classes[name]!();
+    other[Symbol.dispose]();
+    assert.ok(other.closed);
+    other[Symbol.dispose]();
+  });
+}
+
+// ---- backend-specific ----
+if (selectorNames.includes('EpollSelector')) {
+  test('EpollSelector.fileno() is an open epoll fd, distinct per selector', () => {
+    const a = new selectors.EpollSelector();
+    const b = new selectors.EpollSelector();
+    try {
+      const fa = a.fileno();
+      const fb = b.fileno();
+      assert.ok(Number.isInteger(fa) && fa >= 0);
+      assert.is.not(fa, fb);
+      assert.is(a.fileno(), fa);
+      assert.is(native.getCloexec(fa), 1);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+}
+
+test('selectors without fileno(): PollSelector and SelectSelector have none', () => {
+  using p = new selectors.PollSelector();
+  using s = new selectors.SelectSelector();
+  assert.is((p as unknown as { fileno?: unknown }).fileno, undefined);
+  assert.is((s as unknown as { fileno?: unknown }).fileno, undefined);
+});
+
+test('KqueueSelector and DevpollSelector construction throws ERR_UNSUPPORTED_PLATFORM where missing', () => {
+  if (!native.backends.kqueue) throwsCode(() => new selectors.KqueueSelector(), 'ERR_UNSUPPORTED_PLATFORM', 'kqueue');
+  if (!native.backends.devpoll) throwsCode(() => new selectors.DevpollSelector(), 'ERR_UNSUPPORTED_PLATFORM', 'devpoll');
+  if (process.platform === 'linux') {
+    assert.equal(selectorNames, ['EpollSelector', 'PollSelector', 'SelectSelector']);
+    assert.is(selectors.DefaultSelector, selectors.EpollSelector as unknown);
+  }
+});
+
+test.run();

@@ -1,0 +1,110 @@
+// TimerHeap unit tests: (when, seq) order, lazy cancellation and compaction.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { TimerHeap } from '../src/loop/index.js';
+
+interface T {
+  when: number;
+  seq: number;
+  cancelled: boolean;
+}
+
+/** mulberry32: a small fixed-seed PRNG so failures reproduce. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function byWhenSeq(a: T, b: T): number {
+  return a.when - b.when || a.seq - b.seq;
+}
+
+const heap = suite('timer-heap');
+
+heap('empty heap: peek/pop undefined, size 0', () => {
+  const h = new TimerHeap<T>();
+  assert.is(h.peek(), undefined);
+  assert.is(h.pop(), undefined);
+  assert.is(h.size, 0);
+  assert.is(h.liveCount, 0);
+});
+
+heap('pops 10 000 random timers in (when, seq) order, ties by seq', () => {
+  const rnd = prng(42);
+  const h = new TimerHeap<T>();
+  const all: T[] = [];
+  for (let i = 0; i < 10_000; i++) {
+    // Coarse deadlines so there are many ties.
+    const t = { when: Math.floor(rnd() * 500), seq: i, cancelled: false };
+    all.push(t);
+    h.push(t);
+  }
+  assert.is(h.size, 10_000);
+  const out: T[] = [];
+  for (let t = h.pop(); t !== undefined; t = h.pop()) out.push(t);
+  assert.is(out.length, 10_000);
+  const expected = [...all].sort(byWhenSeq);
+  for (let i = 0; i < out.length; i++) assert.ok(out[i] === expected[i], `position ${i}`);
+});
+
+heap('equal deadlines come out in scheduling order', () => {
+  const h = new TimerHeap<T>();
+  for (let i = 0; i < 100; i++) h.push({ when: 5, seq: i, cancelled: false });
+  for (let i = 0; i < 100; i++) assert.is(h.pop()!.seq, i);
+});
+
+heap('cancelled timers are skipped by peek and pop', () => {
+  const h = new TimerHeap<T>();
+  const ts = Array.from({ length: 10 }, (_, i) => ({ when: i, seq: i, cancelled: false }));
+  for (const t of ts) h.push(t);
+  for (const i of [0, 1, 4, 9]) {
+    ts[i]!.cancelled = true;
+    h.noteCancelled();
+  }
+  assert.is(h.liveCount, 6);
+  assert.is(h.peek()!.seq, 2);
+  const out: number[] = [];
+  for (let t = h.pop(); t !== undefined; t = h.pop()) out.push(t.seq);
+  assert.equal(out, [2, 3, 5, 6, 7, 8]);
+  assert.is(h.size, 0);
+  assert.is(h.liveCount, 0);
+});
+
+heap('compaction: 100 000 scheduled, all but 10 cancelled -> size < 1000 before any fires', () => {
+  const rnd = prng(7);
+  const h = new TimerHeap<T>();
+  const ts: T[] = [];
+  for (let i = 0; i < 100_000; i++) {
+    const t = { when: rnd() * 1000, seq: i, cancelled: false };
+    ts.push(t);
+    h.push(t);
+  }
+  const keep = new Set<number>();
+  for (let i = 0; i < 10; i++) keep.add(Math.floor(rnd() * 100_000));
+  for (const t of ts) {
+    if (keep.has(t.seq)) continue;
+    t.cancelled = true;
+    h.noteCancelled();
+  }
+  assert.ok(h.size < 1000, `heap still holds ${h.size} entries`);
+  assert.is(h.liveCount, keep.size);
+  const out: T[] = [];
+  for (let t = h.pop(); t !== undefined; t = h.pop()) out.push(t);
+  assert.equal(out.map((t) => t.seq), ts.filter((t) => keep.has(t.seq)).sort(byWhenSeq).map((t) => t.seq));
+});
+
+heap('clear empties the heap', () => {
+  const h = new TimerHeap<T>();
+  for (let i = 0; i < 50; i++) h.push({ when: i, seq: i, cancelled: false });
+  h.clear();
+  assert.is(h.size, 0);
+  assert.is(h.pop(), undefined);
+});
+
+heap.run();
