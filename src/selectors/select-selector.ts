@@ -7,6 +7,7 @@ import { BaseSelector } from './base.js';
 /** Selector on select(2): fds must be below FD_SETSIZE. */
 export class SelectSelector<T = unknown> extends BaseSelector<T> {
   private scratch = new Int32Array(64);
+  private readonly maskByFd = new Uint8Array(FD_SETSIZE);
 
   override selectReady(timeoutMs: number): number {
     let nread = 0;
@@ -26,13 +27,18 @@ export class SelectSelector<T = unknown> extends BaseSelector<T> {
     const n = check(native.selectWait(fds, nread, nwrite, 0, timeoutMs), 'select');
     if (n === 0) return 0;
     // Merge both directions of one fd into a single entry, as the other selectors do.
-    const merged = new Map<number, number>();
+    const masks = this.maskByFd;
     for (let i = 0; i < nread + nwrite; i++) {
       const fd = fds[i]!;
-      if (fd !== -1) merged.set(fd, (merged.get(fd) ?? 0) | (i < nread ? EVENT_READ : EVENT_WRITE));
+      if (fd !== -1) masks[fd]! |= i < nread ? EVENT_READ : EVENT_WRITE;
     }
     let count = 0;
-    for (const [fd, events] of merged) count = this.pushReady(count, this.fdToKey.get(fd)!, events);
+    for (let i = 0; i < nread + nwrite; i++) {
+      const fd = fds[i]!;
+      if (fd === -1 || masks[fd] === 0) continue;
+      count = this.pushReady(count, this.fdToKey.get(fd)!, masks[fd]!);
+      masks[fd] = 0;
+    }
     return count;
   }
 

@@ -12,7 +12,9 @@ export class GaiError extends OSError {
   override name = 'GaiError';
   constructor(code: string, message: string, host: string) {
     super(-1, 'getaddrinfo');
+    // Resolver failures have no errno: errno is 0 and code says what happened (as Node's dns).
     Object.defineProperty(this, 'code', { value: code });
+    Object.defineProperty(this, 'errno', { value: 0 });
     this.message = `getaddrinfo ${code} ${host} (${message})`;
   }
 }
