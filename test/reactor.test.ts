@@ -141,6 +141,28 @@ r('a timer waits at least its delay (lower bound only)', () => {
   reactor.close();
 });
 
+r('a timer due in a fraction of a ms does not busy-loop (wait rounded up)', () => {
+  const reactor = new Reactor();
+  const sel = (reactor as any).selector;
+  const orig = sel.selectReady;
+  let waits = 0;
+  sel.selectReady = function (this: unknown, t: number) {
+    waits++;
+    return orig.call(this, t);
+  };
+  let n = 0;
+  const next = () => {
+    if (++n === 10) reactor.stop();
+    else reactor.callLater(n % 2 ? 0.3 : 1, next);
+  };
+  reactor.callLater(0.3, next);
+  guard(reactor);
+  reactor.runForever();
+  // Rounding the wait down would spin hundreds of times; rounded up, each timer needs ~1 wait.
+  assert.ok(waits <= 40, `${waits} selector waits for 10 short timers`);
+  reactor.close();
+});
+
 // ---- cancellation ---------------------------------------------------------------------------
 
 r('a timer cancelled by an earlier callback of the same iteration does not run', () => {

@@ -7,21 +7,27 @@ export interface HandleOwner {
   timerCancelled(handle: TimerHandle): void;
 }
 
+/** Shared by every handle without arguments, so such a handle retains no array of its own. */
+const NO_ARGS: unknown[] = [];
+
 export class Handle {
   cancelled = false;
+  protected args: unknown[];
 
   constructor(
     protected callback: ((...args: any[]) => unknown) | null,
-    protected args: unknown[],
+    args: unknown[],
     protected readonly owner: HandleOwner,
-  ) {}
+  ) {
+    this.args = args.length === 0 ? NO_ARGS : args;
+  }
 
   /** Prevents the callback from running; idempotent. */
   cancel(): void {
     if (this.cancelled) return;
     this.cancelled = true;
     this.callback = null; // drop references early
-    this.args = [];
+    this.args = NO_ARGS;
   }
 
   /** @internal Runs the callback; an exception goes to the reactor's exception handler. */

@@ -8,7 +8,8 @@ import { EVENT_READ, EVENT_WRITE, makeKey, type SelectorKey } from './key.js';
 import { SelectorMapping } from './mapping.js';
 
 function checkEvents(events: unknown): number {
-  if (typeof events !== 'number' || !Number.isInteger(events) || events === 0 || (events & ~(EVENT_READ | EVENT_WRITE)) !== 0 || events < 0) {
+  // A range check, not a bit test: `&` truncates to 32 bits, so 2 ** 32 + 1 would pass as READ.
+  if (typeof events !== 'number' || !Number.isInteger(events) || events < 1 || events > (EVENT_READ | EVENT_WRITE)) {
     throw new ValueError(`Invalid events: ${inspect(events)} (must be EVENT_READ, EVENT_WRITE or both)`);
   }
   return events;

@@ -7,7 +7,7 @@ import { Reactor } from '../loop/reactor.js';
 import { AF_UNIX, IPPROTO_TCP, SOCK_STREAM, SOL_SOCKET, SO_ERROR, TCP_NODELAY } from './constants.js';
 import { resolveStream, toSockaddr } from './address.js';
 import { Transport } from './stream-transport.js';
-import { Server, lazyExtra, type ServerOptions } from './server.js';
+import { Server, type ServerOptions } from './server.js';
 import type { AnyProtocol } from './protocols.js';
 
 export interface ConnectOptions {
@@ -58,7 +58,7 @@ Reactor.prototype.createConnection = function (this: Reactor, protocolFactory, a
   }
   const fd = check(native.socket(family, SOCK_STREAM, 0, true), 'socket');
   if (family !== AF_UNIX) native.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, 1);
-  const transport = new Transport(this, fd, protocol, 'socket', lazyExtra(fd));
+  const transport = new Transport(this, fd, protocol, 'socket', {});
   const r = native.connect(fd, sockaddr);
   const fail = (errno: number) => {
     // Through the transport's one failure path, so connectionLost(err) is called exactly once.

@@ -156,26 +156,9 @@ export class Server extends EventEmitter {
       this.reactor.callExceptionHandler({ message: 'protocolFactory() failed', exception: err, server: this });
       return;
     }
-    const transport = new Transport(this.reactor, fd, protocol, 'socket', lazyExtra(fd), (t) => this.transports.delete(t));
+    const transport = new Transport(this.reactor, fd, protocol, 'socket', {}, (t) => this.transports.delete(t));
     this.transports.add(transport);
     transport.start();
     if (this.listenerCount('connection') > 0) this.emit('connection', transport);
   }
-}
-
-/** peername/sockname resolved on first use: most connections never ask. */
-export function lazyExtra(fd: number): Record<string, unknown> {
-  const extra: Record<string, unknown> = {};
-  let peer: unknown;
-  let sock: unknown;
-  Object.defineProperty(extra, 'peername', {
-    enumerable: true,
-    get: () => (peer ??= (() => { const r = native.getpeername(fd); return typeof r === 'number' ? null : r; })()),
-  });
-  Object.defineProperty(extra, 'sockname', {
-    enumerable: true,
-    get: () => (sock ??= (() => { const r = native.getsockname(fd); return typeof r === 'number' ? null : r; })()),
-  });
-  Object.defineProperty(extra, 'socket', { enumerable: true, get: () => fd });
-  return extra;
 }

@@ -48,6 +48,7 @@ export class Transport extends EventEmitter {
   private low = DEFAULT_LOW;
   private protocolPaused = false;
   private reading = false;
+  private readPaused = false;
   private closing = false;
   private eofPending = false;
   private eofSent = false;
@@ -73,28 +74,40 @@ export class Transport extends EventEmitter {
   /** @internal Starts the connection: connectionMade, then reading (next iteration, as asyncio). */
   start(): void {
     this.reactor.callSoon(() => {
-      if (this.closing) return;
+      // connectionMade even if close() came first: connectionLost (queued after us) must follow it.
+      if (this.lostCalled) return;
       this.protocol.connectionMade?.(this);
-      if (this.kind !== 'write-pipe' && !this.closing) this.resumeReading();
+      this.startReading();
     });
   }
 
   // ---- reading -------------------------------------------------------------------------------
 
+  // readPaused is the user's choice (pauseReading in connectionMade must stick, as in asyncio);
+  // reading is whether the fd is watched.
   pauseReading(): void {
-    if (this.closing || !this.reading) return;
-    this.reading = false;
-    this.reactor.removeReader(this.fd);
+    if (this.closing || this.readPaused) return;
+    this.readPaused = true;
+    if (this.reading) {
+      this.reading = false;
+      this.reactor.removeReader(this.fd);
+    }
   }
 
   resumeReading(): void {
-    if (this.closing || this.reading || this.kind === 'write-pipe') return;
+    if (this.closing || !this.readPaused) return;
+    this.readPaused = false;
+    this.startReading();
+  }
+
+  private startReading(): void {
+    if (this.closing || this.readPaused || this.reading || this.kind === 'write-pipe') return;
     this.reading = true;
     this.reactor.addReader(this.fd, this.onReadable);
   }
 
   isReading(): boolean {
-    return this.reading && !this.closing;
+    return this.kind !== 'write-pipe' && !this.readPaused && !this.closing;
   }
 
   private readReady(): void {
@@ -297,8 +310,21 @@ export class Transport extends EventEmitter {
     return this.closing;
   }
 
+  /**
+   * 'peername' / 'sockname' (addresses), 'socket' (the fd, while open), 'pipe' (pipe transports),
+   * or anything given at creation; `defaultValue` when unknown or no longer available.
+   */
   getExtraInfo(name: string, defaultValue?: unknown): unknown {
-    return name in this.extra ? this.extra[name] : defaultValue;
+    if (name in this.extra) return this.extra[name];
+    if (this.kind !== 'socket' || this.fd < 0) return defaultValue;
+    if (name === 'socket') return this.fd;
+    if (name !== 'peername' && name !== 'sockname') return defaultValue;
+    // Resolved on first use (most connections never ask) and kept, so the answer stays right
+    // after close, when the fd number may belong to another connection.
+    const r = name === 'peername' ? native.getpeername(this.fd) : native.getsockname(this.fd);
+    if (typeof r === 'number' || r === null) return defaultValue;
+    this.extra[name] = r;
+    return r;
   }
 
   getProtocol(): AnyProtocol {
