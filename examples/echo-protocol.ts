@@ -35,7 +35,9 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   reactor.addSignalHandler(signal, () => {
     log(`${signal}: shutting down`);
     server.close();
-    reactor.stop();
+    server.closeClients();
+    // Let the closes flush and connectionLost run, then stop.
+    reactor.callSoon(() => reactor.callSoon(() => reactor.stop()));
   });
 }
 reactor.runForever();

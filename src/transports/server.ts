@@ -114,6 +114,16 @@ export class Server extends EventEmitter {
     this.emit('close');
   }
 
+  /** Closes every open connection gracefully (buffers flush first), as asyncio's close_clients(). */
+  closeClients(): void {
+    for (const t of [...this.transports]) t.close();
+  }
+
+  /** Closes every open connection at once, dropping unsent data. */
+  abortClients(): void {
+    for (const t of [...this.transports]) t.abort();
+  }
+
   // Up to `backlog` accepts per readiness event: a burst is not starved (bpo-27906).
   private acceptReady(): void {
     for (let i = 0; i < Math.max(1, this.backlog); i++) {
