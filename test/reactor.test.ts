@@ -7,18 +7,8 @@ import { Reactor, type ExceptionContext, type Handle } from '../src/loop/index.j
 import { pipe, write, read, closeFd } from '../src/select/fds.js';
 import { EpollSelector, PollSelector } from '../src/selectors/index.js';
 import { openFdCount, selectorNames, withTimeout } from './helpers/index.js';
+import { prng } from './helpers/reactor.js';
 
-/** mulberry32: a small fixed-seed PRNG so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function codeOf(fn: () => unknown): string | undefined {
   try {

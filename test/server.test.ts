@@ -7,19 +7,10 @@ import { native } from '../src/select/native.js';
 import { IPPROTO_TCP, TCP_NODELAY, SOL_SOCKET, SO_REUSEPORT, type Protocol, type Transport } from '../src/transports/index.js';
 import { startExample } from './helpers/server.js';
 import { withTimeout } from './helpers/index.js';
+import { runBounded } from './helpers/reactor.js';
 
 const test = suite('server');
 
-function runBounded(reactor: Reactor, limitMs = 5000): boolean {
-  let hit = false;
-  const t = reactor.callLater(limitMs, () => {
-    hit = true;
-    reactor.stop();
-  });
-  reactor.runForever();
-  t.cancel();
-  return hit;
-}
 
 function sockopt(fd: number, level: number, option: number): number {
   const out = new Int32Array(1);

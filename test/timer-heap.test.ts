@@ -2,6 +2,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { TimerHeap } from '../src/loop/index.js';
+import { prng } from './helpers/reactor.js';
 
 interface T {
   when: number;
@@ -9,17 +10,6 @@ interface T {
   cancelled: boolean;
 }
 
-/** mulberry32: a small fixed-seed PRNG so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function byWhenSeq(a: T, b: T): number {
   return a.when - b.when || a.seq - b.seq;

@@ -12,24 +12,11 @@ import { Reactor } from '../src/loop/index.js';
 import type { Protocol, Transport } from '../src/transports/index.js';
 import '../src/transports/index.js';
 import { openFdCount, withTimeout } from './helpers/index.js';
+import { runBounded, settle } from './helpers/reactor.js';
 
 const test = suite('transports-robustness');
 
-function runBounded(reactor: Reactor, limitMs = 10_000): boolean {
-  let hit = false;
-  const t = reactor.callLater(limitMs, () => {
-    hit = true;
-    reactor.stop();
-  });
-  reactor.runForever();
-  t.cancel();
-  return hit;
-}
 
-function settle(reactor: Reactor, ms = 20): void {
-  reactor.callLater(ms, () => reactor.stop());
-  reactor.runForever();
-}
 
 const RESETS = ['ECONNRESET', 'EPIPE'];
 

@@ -12,26 +12,11 @@ import {
   type Protocol, type BufferedProtocol, type Transport, type Server,
 } from '../src/transports/index.js';
 import { openFdCount } from './helpers/index.js';
+import { runBounded, settle } from './helpers/reactor.js';
 
 const test = suite('transports');
 
-/** Runs the reactor until stop() or limitMs; returns true if the limit was hit. */
-function runBounded(reactor: Reactor, limitMs = 10_000): boolean {
-  let hit = false;
-  const t = reactor.callLater(limitMs, () => {
-    hit = true;
-    reactor.stop();
-  });
-  reactor.runForever();
-  t.cancel();
-  return hit;
-}
 
-/** Lets pending callbacks (connectionLost, closes) run. */
-function settle(reactor: Reactor, ms = 20): void {
-  reactor.callLater(ms, () => reactor.stop());
-  reactor.runForever();
-}
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
