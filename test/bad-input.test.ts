@@ -168,6 +168,11 @@ test('epoll(): bad sizehint, file objects, masks, timeouts, maxevents; closed ob
     throwsExactly(() => ep.poll(NaN), ValueError, 'timeout NaN');
     for (const bad of [0, -2, 1.5, NaN, '1', null]) throwsExactly(() => ep.poll(0, bad as number), ValueError, `maxevents ${describe(bad)}`);
     assert.equal(ep.poll(0, 1), []);
+    // a huge maxevents is fine (no giant allocation, no RangeError)
+    for (const big of [2 ** 20, 1e9, 2 ** 31, 2 ** 53]) assert.equal(ep.poll(0, big), [], `maxevents ${big}`);
+    ep.register(w, 4 /* EPOLLOUT */);
+    assert.equal(ep.poll(0, 2 ** 40), [[w, 4]]);
+    ep.unregister(w);
   } finally {
     ep.close();
     closeFd(r);

@@ -99,7 +99,7 @@ for (const name of selectorNames) {
 
   t('register: invalid event masks are ValueError and register nothing', () => {
     withSel(name, (sel, r) => {
-      for (const bad of [0, 4, 7, 1 << 8, -1, 1.5, NaN, Infinity, '1', null]) {
+      for (const bad of [0, 4, 7, 1 << 8, 2 ** 32 + 1, 2 ** 32 + 3, -1, 1.5, NaN, Infinity, '1', null]) {
         throwsClass(() => sel.register(r, bad as number), ValueError, `mask ${String(bad)}`);
       }
       assert.is(sel.getMap().size, 0);
@@ -503,14 +503,8 @@ for (const name of selectorNames) {
     const fd = (sel as unknown as { fileno?: () => number }).fileno?.();
     sel.close();
     if (fd !== undefined) {
-      // The backend fd is closed: the number is free again.
-      const [a, b] = pipe();
-      try {
-        assert.ok(a === fd || b === fd, `fd ${fd} not reused (${a}, ${b})`);
-      } finally {
-        closeFd(a);
-        closeFd(b);
-      }
+      // The backend fd is closed: fcntl on it fails with EBADF.
+      assert.is(native.getBlocking(fd), -9);
     }
   });
 

@@ -6,6 +6,7 @@ import { pollTimeout, checkMask } from './timeout.js';
 import { EPOLLIN, EPOLLOUT, EPOLLPRI } from './constants.js';
 
 const INT32S_PER_EVENT = native.epollConstants?.EPOLL_EVENT_INT32S ?? 3;
+const MAX_EVENTS_PER_CALL = 65536;
 const CTL_ADD = 1;
 const CTL_DEL = 2;
 const CTL_MOD = 3;
@@ -81,6 +82,9 @@ export class Epoll {
   /** The allocation-free form: fills `ready` with (fd, events) pairs and returns the count. */
   pollReady(timeoutMs: number, maxevents: number): number {
     this.checkOpen();
+    // Events beyond one call's room stay queued in the kernel for the next call, so a huge
+    // maxevents only needs a bounded buffer (and must not allocate gigabytes or throw RangeError).
+    maxevents = Math.min(maxevents, MAX_EVENTS_PER_CALL);
     if (this.ready.length < maxevents * INT32S_PER_EVENT) this.ready = new Int32Array(maxevents * INT32S_PER_EVENT * 2);
     return check(native.epollWait!(this.epfd, this.ready, maxevents, timeoutMs), 'epoll_wait');
   }
