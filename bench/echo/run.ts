@@ -1,0 +1,282 @@
+// Echo benchmark: selectloop's servers side by side with Node's `net`, driven by bench/loadgen.c.
+//
+//   npm run bench                  (= node dist/bench/echo/run.js)
+//   npm run bench -- --quick       a short smoke run (1 rep, short scenarios, 1 000 idle conns)
+//   npm run bench -- --json        machine-readable output instead of the markdown tables
+//   npm run bench -- --only net,reactor    only the named servers (net is always included)
+//
+// Every server runs pinned to core 0 and the load generator to core 1 (taskset, when there are two
+// or more cores). Each figure is the median of the repetitions, each repetition measured after a
+// warm-up; ratios are to Node's `net` echo in the same run. Servers are stopped by PID.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import * as path from 'node:path';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const asJson = args.includes('--json');
+const onlyArg = args.find((a, i) => args[i - 1] === '--only');
+
+const distRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const repoRoot = path.resolve(distRoot, '..');
+const loadgen = [path.join(repoRoot, 'build/Release/loadgen'), path.join(repoRoot, 'build/loadgen')].find(existsSync);
+if (!loadgen) {
+  console.error('bench: build/loadgen not found; build it with `npx cmake-js compile` (bench/loadgen.c)');
+  process.exit(1);
+}
+
+const pin = availableParallelism() >= 2;
+const REPS = quick ? 1 : 3;
+const SECONDS = quick ? 0.5 : 2;
+const WARMUP = quick ? 0.2 : 0.4;
+const IDLE_CONNS = quick ? 1000 : 5000;
+
+interface ServerDef { id: string; name: string; file: string }
+const allServers: ServerDef[] = [
+  { id: 'net', name: "Node's net", file: 'bench/servers/net-echo.js' },
+  { id: 'selectors', name: "docs' selectors echo", file: 'examples/echo-server.js' },
+  { id: 'reactor', name: 'Reactor + Protocol (blocking)', file: 'examples/echo-protocol.js' },
+  { id: 'attached', name: 'Reactor + Protocol (attached)', file: 'bench/servers/reactor-attached-echo.js' },
+  { id: 'buffered', name: 'BufferedProtocol (blocking)', file: 'bench/servers/buffered-echo.js' },
+];
+const only = onlyArg ? new Set(['net', ...onlyArg.split(',')]) : null;
+const servers = allServers.filter((s) => !only || only.has(s.id));
+
+interface Scenario { id: string; title: string; mode: 'pingpong' | 'bulk'; conns: number; size: number }
+const scenarios: Scenario[] = [
+  { id: 'pp-1x64', title: 'ping-pong 1 × 64 B (latency-bound, not a target)', mode: 'pingpong', conns: 1, size: 64 },
+  { id: 'pp-50x64', title: 'ping-pong 50 × 64 B', mode: 'pingpong', conns: 50, size: 64 },
+  { id: 'pp-10x1k', title: 'ping-pong 10 × 1 KiB', mode: 'pingpong', conns: 10, size: 1024 },
+  { id: 'pp-10x10k', title: 'ping-pong 10 × 10 KiB', mode: 'pingpong', conns: 10, size: 10 * 1024 },
+  { id: 'pp-10x100k', title: 'ping-pong 10 × 100 KiB', mode: 'pingpong', conns: 10, size: 100 * 1024 },
+  { id: 'bulk-8', title: 'bulk 8 connections (256 KiB in flight each)', mode: 'bulk', conns: 8, size: 0 },
+];
+
+// ---- processes --------------------------------------------------------------------------------
+
+const live = new Set<ChildProcess>();
+
+function pinned(core: number, command: string): [string, string[]] {
+  const sh = ['sh', '-c', `ulimit -n 20000 && exec ${command}`];
+  return pin ? ['taskset', ['-c', String(core), ...sh]] : [sh[0]!, sh.slice(1)];
+}
+
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+interface Running { def: ServerDef; child: ChildProcess; pid: number; port: number }
+
+function startServer(def: ServerDef): Promise<Running> {
+  const [cmd, argv] = pinned(0, `${q(process.execPath)} ${q(path.join(distRoot, def.file))} 0 --quiet`);
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  child.on('exit', () => live.delete(child));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => fail(new Error(`${def.name}: no "listening on" line within 10 s`)), 10_000);
+    const fail = (e: Error) => { clearTimeout(timer); stopServer(child); reject(e); };
+    child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (.+):(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        child.stdout!.removeAllListeners('data');
+        child.stdout!.resume();
+        if (m[1] !== '127.0.0.1') return fail(new Error(`${def.name}: listens on ${m[1]}, the load generator needs 127.0.0.1`));
+        resolve({ def, child, pid: child.pid!, port: Number(m[2]) });
+      }
+    });
+    child.on('exit', (code, signal) => fail(new Error(`${def.name} exited (${code ?? signal}) before listening: ${err.trim()}`)));
+  });
+}
+
+function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => { try { process.kill(child.pid!, 'SIGKILL'); } catch { /* gone */ } }, 2000);
+    child.once('exit', () => { clearTimeout(kill); resolve(); });
+    try { process.kill(child.pid!, 'SIGTERM'); } catch { clearTimeout(kill); resolve(); }
+  });
+}
+
+function runLoadgen(argv: string[]): Promise<Record<string, number>> {
+  const [cmd, a] = pinned(1, [q(loadgen!), ...argv].join(' '));
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, a, { stdio: ['ignore', 'pipe', 'pipe'] });
+    live.add(child);
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    const timer = setTimeout(() => { try { process.kill(child.pid!, 'SIGKILL'); } catch { /* gone */ } }, 60_000);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      live.delete(child);
+      if (code === 0) {
+        try { return resolve(JSON.parse(out)); } catch { /* fall through */ }
+      }
+      reject(new Error(`loadgen ${argv.join(' ')} failed (${code ?? signal}${code === 2 ? ': BYTE MISMATCH' : ''}): ${err.trim()}`));
+    });
+  });
+}
+
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    for (const c of live) { try { process.kill(c.pid!, 'SIGKILL'); } catch { /* gone */ } }
+    process.exit(130);
+  });
+}
+
+// ---- measuring --------------------------------------------------------------------------------
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+interface Cell { reps: Array<Record<string, number>>; median: Record<string, number>; error?: string }
+const results: Record<string, Record<string, Cell>> = {};
+const errors: string[] = [];
+const started = Date.now();
+const progress = (msg: string) => { if (!asJson) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${msg}\n`); };
+
+function summarize(reps: Array<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of Object.keys(reps[0] ?? {})) if (typeof reps[0]![k] === 'number') out[k] = median(reps.map((r) => r[k]!));
+  return out;
+}
+
+async function main(): Promise<void> {
+  // Throughput scenarios: all servers up at once (idle ones sleep in epoll_wait), repetitions
+  // interleaved across servers so that drift in the machine hits every server alike.
+  progress(`servers: ${servers.map((s) => s.id).join(', ')}; ${REPS} reps × ${SECONDS} s after ${WARMUP} s warm-up; pinning ${pin ? 'on' : 'off'}`);
+  const running: Running[] = [];
+  try {
+    for (const def of servers) running.push(await startServer(def));
+    for (const sc of scenarios) {
+      const row: Record<string, Cell> = (results[sc.id] = {});
+      for (const r of running) row[r.def.id] = { reps: [], median: {} };
+      for (let rep = 0; rep < REPS; rep++) {
+        for (const r of running) {
+          const cell = row[r.def.id]!;
+          if (cell.error) continue;
+          const argv = ['--port', String(r.port), '--mode', sc.mode, '--conns', String(sc.conns), '--seconds', String(SECONDS), '--warmup', String(WARMUP)];
+          if (sc.mode === 'pingpong') argv.push('--size', String(sc.size));
+          try {
+            cell.reps.push(await runLoadgen(argv));
+          } catch (e) {
+            cell.error = (e as Error).message;
+            errors.push(`${sc.id} / ${r.def.id}: ${cell.error}`);
+          }
+        }
+        progress(`${sc.id} rep ${rep + 1}/${REPS} done`);
+      }
+      for (const cell of Object.values(row)) cell.median = summarize(cell.reps);
+    }
+  } finally {
+    await Promise.all(running.map((r) => stopServer(r.child)));
+  }
+
+  // Idle connections: a fresh server each, so earlier garbage does not blur its RSS.
+  const row: Record<string, Cell> = (results['idle'] = {});
+  for (const def of servers) {
+    const cell: Cell = (row[def.id] = { reps: [], median: {} });
+    let r: Running | null = null;
+    try {
+      r = await startServer(def);
+      await new Promise((res) => setTimeout(res, 300)); // let start-up settle before the "before" RSS
+      cell.reps.push(await runLoadgen(['--port', String(r.port), '--mode', 'idle', '--conns', String(IDLE_CONNS), '--size', '64', '--pid', String(r.pid)]));
+      cell.median = summarize(cell.reps);
+    } catch (e) {
+      cell.error = (e as Error).message;
+      errors.push(`idle / ${def.id}: ${cell.error}`);
+    } finally {
+      if (r) await stopServer(r.child);
+    }
+    progress(`idle ${def.id} done`);
+  }
+}
+
+// ---- reporting --------------------------------------------------------------------------------
+
+function ratio(sc: string, server: string, key: string): number | null {
+  const base = results[sc]?.['net']?.median[key];
+  const v = results[sc]?.[server]?.median[key];
+  return base && v !== undefined ? v / base : null;
+}
+
+interface Target { what: string; value: number | null; want: string; ok: boolean | null }
+function targets(): Target[] {
+  const t: Target[] = [];
+  const ge = (what: string, value: number | null, min: number) => t.push({ what, value, want: `≥ ${min}`, ok: value === null ? null : value >= min });
+  const le = (what: string, value: number | null, max: number) => t.push({ what, value, want: `≤ ${max}`, ok: value === null ? null : value <= max });
+  ge('Reactor (blocking) round trips/s at 50×64 B, × net', ratio('pp-50x64', 'reactor', 'rps'), 1.35);
+  ge('Reactor (blocking) round trips/s at 10×1 KiB, × net', ratio('pp-10x1k', 'reactor', 'rps'), 1.35);
+  ge('Reactor (blocking) bulk MB/s, × net', ratio('bulk-8', 'reactor', 'mb_per_s'), 2.5);
+  le('Reactor (blocking) RSS per idle connection, KB', results['idle']?.['reactor']?.median['kb_per_conn'] ?? null, 1);
+  ge("docs' selectors echo round trips/s at 50×64 B, × net", ratio('pp-50x64', 'selectors', 'rps'), 1.2);
+  const att = results['pp-50x64']?.['attached']?.median['rps'];
+  const blk = results['pp-50x64']?.['reactor']?.median['rps'];
+  ge('attached / blocking Reactor round trips/s at 50×64 B', att && blk ? att / blk : null, 0.9);
+  return t;
+}
+
+const fmt = (x: number | undefined, d = 0) => (x === undefined ? '–' : x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }));
+const fx = (x: number | null) => (x === null ? '–' : `${x.toFixed(2)}×`);
+
+function markdown(): string {
+  const lines: string[] = [];
+  lines.push(`# Echo benchmark (${new Date().toISOString()})`, '');
+  lines.push(`node ${process.version}, ${availableParallelism()} cores, servers ${pin ? 'on core 0 and loadgen on core 1 (taskset)' : 'unpinned'}; ` +
+    `median of ${REPS} × ${SECONDS} s after ${WARMUP} s warm-up each; every byte verified by the load generator.`, '');
+  for (const sc of scenarios) {
+    lines.push(`## ${sc.title}`, '');
+    if (sc.mode === 'pingpong') {
+      lines.push('| server | round trips/s | × net | p50 µs | p99 µs | MB/s |', '|---|--:|--:|--:|--:|--:|');
+      for (const s of servers) {
+        const c = results[sc.id]?.[s.id];
+        if (!c || c.error) { lines.push(`| ${s.name} | error | | | | |`); continue; }
+        lines.push(`| ${s.name} | ${fmt(c.median['rps'])} | ${fx(ratio(sc.id, s.id, 'rps'))} | ${fmt(c.median['p50_us'], 1)} | ${fmt(c.median['p99_us'], 1)} | ${fmt(c.median['mb_per_s'], 1)} |`);
+      }
+    } else {
+      lines.push('| server | echoed MB/s | × net |', '|---|--:|--:|');
+      for (const s of servers) {
+        const c = results[sc.id]?.[s.id];
+        if (!c || c.error) { lines.push(`| ${s.name} | error | |`); continue; }
+        lines.push(`| ${s.name} | ${fmt(c.median['mb_per_s'], 1)} | ${fx(ratio(sc.id, s.id, 'mb_per_s'))} |`);
+      }
+    }
+    lines.push('');
+  }
+  lines.push(`## ${IDLE_CONNS.toLocaleString('en-US')} idle connections (one 64 B echo each; fresh server)`, '');
+  lines.push('| server | RSS before KB | RSS after KB | KB per connection | × net |', '|---|--:|--:|--:|--:|');
+  for (const s of servers) {
+    const c = results['idle']?.[s.id];
+    if (!c || c.error) { lines.push(`| ${s.name} | error | | | |`); continue; }
+    lines.push(`| ${s.name} | ${fmt(c.median['rss_before_kb'])} | ${fmt(c.median['rss_after_kb'])} | ${fmt(c.median['kb_per_conn'], 2)} | ${fx(ratio('idle', s.id, 'kb_per_conn'))} |`);
+  }
+  lines.push('', '## Targets (issue 6)', '', '| target | measured | wanted | met |', '|---|--:|--:|:-:|');
+  for (const t of targets()) lines.push(`| ${t.what} | ${t.value === null ? '–' : t.value.toFixed(2)} | ${t.want} | ${t.ok === null ? '–' : t.ok ? 'yes' : 'no'} |`);
+  if (errors.length) lines.push('', '## Errors', '', ...errors.map((e) => `- ${e}`));
+  lines.push('', `Total time ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+  return lines.join('\n');
+}
+
+try {
+  await main();
+} catch (e) {
+  errors.push((e as Error).message);
+}
+if (asJson) {
+  console.log(JSON.stringify({
+    node: process.version, cores: availableParallelism(), pinned: pin, reps: REPS, seconds: SECONDS, warmup: WARMUP,
+    idleConns: IDLE_CONNS, servers, scenarios, results, targets: targets(), errors, totalSeconds: (Date.now() - started) / 1000,
+  }, null, 2));
+} else {
+  console.log(markdown());
+}
+process.exitCode = errors.length ? 1 : 0;

@@ -1,0 +1,332 @@
+// Single-threaded epoll load generator for echo servers on 127.0.0.1 (bench-only; no deps).
+//
+//   loadgen --port P --mode pingpong --conns C --size S --seconds T --warmup W
+//   loadgen --port P --mode bulk     --conns C --seconds T --warmup W
+//   loadgen --port P --mode idle     --conns N --size S --pid SERVER_PID
+//
+// Every byte sent follows a per-connection deterministic pattern (a pseudo-random table read at
+// an offset that depends on the connection index), and every byte received is compared against
+// it. Prints one JSON object on stdout. Exit status: 0 ok, 1 connection/usage error, 2 byte mismatch.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PERIOD 65521u            // pattern period (prime): shifted or dropped bytes are caught
+#define MAX_IO (256u * 1024u)    // largest single send/recv
+#define BULK_WINDOW (256u * 1024u)
+
+static uint8_t *pattern;  // PERIOD + MAX_IO bytes, so any slice of <= MAX_IO is contiguous
+static uint8_t rbuf[MAX_IO];
+
+typedef struct {
+  int fd;
+  int idx;
+  int connected;
+  int want_out;       // EPOLLOUT registered
+  uint64_t sent;      // stream offset of the next byte to send
+  uint64_t recvd;     // stream offset of the next byte expected back
+  uint64_t msg_end;   // pingpong: stream offset where the current message ends
+  uint64_t t0;        // pingpong: time the current message was started (ns)
+} conn_t;
+
+static int port = 0, conns = 1, size = 64, pid = 0;
+static double seconds = 2.0, warmup = 0.5;
+static const char *mode = "pingpong";
+static int ep;
+static conn_t *cs;
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void die(const char *what, int idx) {
+  fprintf(stderr, "loadgen: %s (connection %d): %s\n", what, idx, errno ? strerror(errno) : "");
+  exit(1);
+}
+
+static const uint8_t *pat_at(const conn_t *c, uint64_t off) {
+  return pattern + (off + (uint64_t)c->idx * 7919u) % PERIOD;
+}
+
+static void set_events(conn_t *c, int out) {
+  if (c->want_out == out) return;
+  struct epoll_event ev = {.events = EPOLLIN | (out ? EPOLLOUT : 0), .data.ptr = c};
+  if (epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev) < 0) die("epoll_ctl", c->idx);
+  c->want_out = out;
+}
+
+static void start_connect(conn_t *c) {
+  c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (c->fd < 0) die("socket", c->idx);
+  int one = 1;
+  setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(c->fd, (struct sockaddr *)&sa, sizeof sa) < 0 && errno != EINPROGRESS) die("connect", c->idx);
+  struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = c};
+  if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) die("epoll_ctl add", c->idx);
+  c->want_out = -1;
+}
+
+// Connects conns[0..n) with at most `par` connects in flight.
+static void connect_all(int n, int par) {
+  int next = 0, done = 0, inflight = 0;
+  struct epoll_event evs[256];
+  while (done < n) {
+    while (next < n && inflight < par) { start_connect(&cs[next++]); inflight++; }
+    int k = epoll_wait(ep, evs, 256, 10000);
+    if (k < 0) { if (errno == EINTR) continue; die("epoll_wait", -1); }
+    if (k == 0) { errno = ETIMEDOUT; die("connect timed out", done); }
+    for (int i = 0; i < k; i++) {
+      conn_t *c = evs[i].data.ptr;
+      int err = 0; socklen_t len = sizeof err;
+      getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+      if (err) { errno = err; die("connect", c->idx); }
+      c->connected = 1; inflight--; done++;
+      set_events(c, 0);
+    }
+  }
+}
+
+// Sends as much of [sent, limit) as the socket takes. Returns 1 if everything went.
+static int pump_send(conn_t *c, uint64_t limit) {
+  while (c->sent < limit) {
+    uint64_t n = limit - c->sent;
+    if (n > MAX_IO) n = MAX_IO;
+    ssize_t w = send(c->fd, pat_at(c, c->sent), (size_t)n, MSG_NOSIGNAL);
+    if (w < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) { set_events(c, 1); return 0; }
+      if (errno == EINTR) continue;
+      die("send", c->idx);
+    }
+    c->sent += (uint64_t)w;
+  }
+  set_events(c, 0);
+  return 1;
+}
+
+// Reads what is there and verifies it. Returns bytes read (0 when it would block).
+static uint64_t pump_recv(conn_t *c) {
+  uint64_t total = 0;
+  for (;;) {
+    uint64_t room = c->sent - c->recvd;  // never read more than we sent: extra bytes are an error anyway
+    if (room == 0) room = 1;             // ...but do notice unsolicited bytes / EOF
+    if (room > sizeof rbuf) room = sizeof rbuf;
+    ssize_t r = recv(c->fd, rbuf, (size_t)room, 0);
+    if (r < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return total;
+      if (errno == EINTR) continue;
+      die("recv", c->idx);
+    }
+    if (r == 0) { errno = 0; die("server closed the connection", c->idx); }
+    if (c->recvd + (uint64_t)r > c->sent) {
+      fprintf(stderr, "loadgen: connection %d received %zd bytes more than sent\n", c->idx, (ssize_t)(c->recvd + r - c->sent));
+      exit(2);
+    }
+    if (memcmp(rbuf, pat_at(c, c->recvd), (size_t)r) != 0) {
+      const uint8_t *want = pat_at(c, c->recvd);
+      ssize_t i = 0;
+      while (i < r && rbuf[i] == want[i]) i++;
+      fprintf(stderr, "loadgen: byte mismatch on connection %d at stream offset %llu: got 0x%02x want 0x%02x\n",
+              c->idx, (unsigned long long)(c->recvd + (uint64_t)i), rbuf[i], want[i]);
+      exit(2);
+    }
+    c->recvd += (uint64_t)r;
+    total += (uint64_t)r;
+    if ((uint64_t)r < room) return total;
+  }
+}
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static long read_rss_kb(int p) {
+  char path[64], line[256];
+  snprintf(path, sizeof path, "/proc/%d/status", p);
+  FILE *f = fopen(path, "r");
+  if (!f) die("open /proc/PID/status", -1);
+  long kb = -1;
+  while (fgets(line, sizeof line, f))
+    if (strncmp(line, "VmRSS:", 6) == 0) { kb = strtol(line + 6, NULL, 10); break; }
+  fclose(f);
+  return kb;
+}
+
+static void run_pingpong(void) {
+  connect_all(conns, 256);
+  size_t cap = 1 << 16, nlat = 0;
+  uint64_t *lat = malloc(cap * sizeof *lat);
+  uint64_t t_start = now_ns();
+  uint64_t t_measure = t_start + (uint64_t)(warmup * 1e9);
+  uint64_t t_end = t_measure + (uint64_t)(seconds * 1e9);
+  uint64_t trips = 0, bytes = 0;
+  for (int i = 0; i < conns; i++) {
+    conn_t *c = &cs[i];
+    c->msg_end = c->sent + (uint64_t)size;
+    c->t0 = now_ns();
+    pump_send(c, c->msg_end);
+  }
+  struct epoll_event evs[512];
+  int measuring = 0;
+  uint64_t t_meas_real = 0;
+  for (;;) {
+    int k = epoll_wait(ep, evs, 512, 1000);
+    if (k < 0) { if (errno == EINTR) continue; die("epoll_wait", -1); }
+    uint64_t t = now_ns();
+    if (!measuring && t >= t_measure) { measuring = 1; t_meas_real = t; }
+    if (t >= t_end) break;
+    if (k == 0) { errno = ETIMEDOUT; die("no progress for 1 s", -1); }
+    for (int i = 0; i < k; i++) {
+      conn_t *c = evs[i].data.ptr;
+      if (evs[i].events & (EPOLLERR)) { errno = 0; die("socket error", c->idx); }
+      if (evs[i].events & EPOLLOUT) pump_send(c, c->msg_end);
+      if (evs[i].events & (EPOLLIN | EPOLLHUP)) {
+        pump_recv(c);
+        if (c->recvd == c->msg_end) {
+          uint64_t t1 = now_ns();
+          if (measuring) {
+            if (nlat == cap) { cap *= 2; lat = realloc(lat, cap * sizeof *lat); }
+            lat[nlat++] = t1 - c->t0;
+            trips++;
+            bytes += (uint64_t)size;
+          }
+          c->msg_end = c->sent + (uint64_t)size;
+          c->t0 = t1;
+          pump_send(c, c->msg_end);
+        }
+      }
+    }
+  }
+  double el = (double)(now_ns() - t_meas_real) / 1e9;
+  if (!measuring || el <= 0) el = seconds;
+  qsort(lat, nlat, sizeof *lat, cmp_u64);
+  double p50 = nlat ? lat[nlat / 2] / 1e3 : 0, p99 = nlat ? lat[(size_t)(nlat * 0.99)] / 1e3 : 0;
+  uint64_t verified = 0;
+  for (int i = 0; i < conns; i++) verified += cs[i].recvd;
+  printf("{\"mode\":\"pingpong\",\"conns\":%d,\"size\":%d,\"seconds\":%.3f,\"round_trips\":%llu,"
+         "\"rps\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"mb_per_s\":%.2f,\"bytes_verified\":%llu}\n",
+         conns, size, el, (unsigned long long)trips, trips / el, p50, p99, bytes / el / 1e6,
+         (unsigned long long)verified);
+  free(lat);
+}
+
+static void run_bulk(void) {
+  connect_all(conns, 256);
+  uint64_t t_measure = now_ns() + (uint64_t)(warmup * 1e9);
+  uint64_t t_end = t_measure + (uint64_t)(seconds * 1e9);
+  for (int i = 0; i < conns; i++) pump_send(&cs[i], cs[i].recvd + BULK_WINDOW);
+  struct epoll_event evs[512];
+  int measuring = 0;
+  uint64_t t_meas_real = 0, bytes = 0;
+  for (;;) {
+    int k = epoll_wait(ep, evs, 512, 1000);
+    if (k < 0) { if (errno == EINTR) continue; die("epoll_wait", -1); }
+    uint64_t t = now_ns();
+    if (!measuring && t >= t_measure) { measuring = 1; t_meas_real = t; }
+    if (t >= t_end) break;
+    if (k == 0) { errno = ETIMEDOUT; die("no progress for 1 s", -1); }
+    for (int i = 0; i < k; i++) {
+      conn_t *c = evs[i].data.ptr;
+      if (evs[i].events & EPOLLERR) { errno = 0; die("socket error", c->idx); }
+      if (evs[i].events & (EPOLLIN | EPOLLHUP)) {
+        uint64_t n = pump_recv(c);
+        if (measuring) bytes += n;
+      }
+      pump_send(c, c->recvd + BULK_WINDOW);
+    }
+  }
+  double el = (double)(now_ns() - t_meas_real) / 1e9;
+  if (!measuring || el <= 0) el = seconds;
+  uint64_t verified = 0;
+  for (int i = 0; i < conns; i++) verified += cs[i].recvd;
+  printf("{\"mode\":\"bulk\",\"conns\":%d,\"seconds\":%.3f,\"mb_per_s\":%.2f,\"bytes_verified\":%llu}\n",
+         conns, el, bytes / el / 1e6, (unsigned long long)verified);
+}
+
+static void run_idle(void) {
+  if (pid <= 0) { fprintf(stderr, "loadgen: idle mode needs --pid\n"); exit(1); }
+  long before = read_rss_kb(pid);
+  uint64_t t0 = now_ns();
+  connect_all(conns, 128);
+  // One echo on each, at most 256 outstanding, so every connection has been accepted and used.
+  int next = 0, done = 0, inflight = 0;
+  struct epoll_event evs[512];
+  while (done < conns) {
+    while (next < conns && inflight < 256) {
+      conn_t *c = &cs[next++];
+      c->msg_end = c->sent + (uint64_t)size;
+      pump_send(c, c->msg_end);
+      inflight++;
+    }
+    int k = epoll_wait(ep, evs, 512, 10000);
+    if (k < 0) { if (errno == EINTR) continue; die("epoll_wait", -1); }
+    if (k == 0) { errno = ETIMEDOUT; die("echo timed out", done); }
+    for (int i = 0; i < k; i++) {
+      conn_t *c = evs[i].data.ptr;
+      if (evs[i].events & EPOLLERR) { errno = 0; die("socket error", c->idx); }
+      if (evs[i].events & EPOLLOUT) pump_send(c, c->msg_end);
+      if (evs[i].events & (EPOLLIN | EPOLLHUP)) {
+        int was_done = c->recvd == c->msg_end;
+        pump_recv(c);
+        if (!was_done && c->recvd == c->msg_end) { done++; inflight--; }
+      }
+    }
+  }
+  double setup = (double)(now_ns() - t0) / 1e9;
+  struct timespec ts = {0, 300 * 1000000};  // let the server settle
+  nanosleep(&ts, NULL);
+  long after = read_rss_kb(pid);
+  printf("{\"mode\":\"idle\",\"conns\":%d,\"size\":%d,\"rss_before_kb\":%ld,\"rss_after_kb\":%ld,"
+         "\"kb_per_conn\":%.3f,\"setup_seconds\":%.3f}\n",
+         conns, size, before, after, (double)(after - before) / conns, setup);
+}
+
+int main(int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!v) { fprintf(stderr, "loadgen: %s needs a value\n", a); return 1; }
+    if (!strcmp(a, "--port")) port = atoi(v);
+    else if (!strcmp(a, "--mode")) mode = v;
+    else if (!strcmp(a, "--conns")) conns = atoi(v);
+    else if (!strcmp(a, "--size")) size = atoi(v);
+    else if (!strcmp(a, "--seconds")) seconds = atof(v);
+    else if (!strcmp(a, "--warmup")) warmup = atof(v);
+    else if (!strcmp(a, "--pid")) pid = atoi(v);
+    else { fprintf(stderr, "loadgen: unknown option %s\n", a); return 1; }
+    i++;
+  }
+  if (port <= 0 || conns <= 0 || size <= 0 || (unsigned)size > MAX_IO * 64u) {
+    fprintf(stderr, "usage: loadgen --port P [--mode pingpong|bulk|idle] [--conns C] [--size S] "
+                    "[--seconds T] [--warmup W] [--pid PID]\n");
+    return 1;
+  }
+  pattern = malloc(PERIOD + MAX_IO);
+  uint32_t x = 2463534242u;
+  for (size_t i = 0; i < PERIOD; i++) { x ^= x << 13; x ^= x >> 17; x ^= x << 5; pattern[i] = (uint8_t)(x >> 7); }
+  for (size_t i = PERIOD; i < PERIOD + MAX_IO; i++) pattern[i] = pattern[i - PERIOD];
+  ep = epoll_create1(EPOLL_CLOEXEC);
+  cs = calloc((size_t)conns, sizeof *cs);
+  for (int i = 0; i < conns; i++) cs[i].idx = i, cs[i].fd = -1;
+  if (!strcmp(mode, "pingpong")) run_pingpong();
+  else if (!strcmp(mode, "bulk")) run_bulk();
+  else if (!strcmp(mode, "idle")) run_idle();
+  else { fprintf(stderr, "loadgen: unknown mode %s\n", mode); return 1; }
+  fflush(stdout);
+  for (int i = 0; i < conns; i++) if (cs[i].fd >= 0) close(cs[i].fd);
+  return 0;
+}
