@@ -7,6 +7,7 @@ import { fileobjToFd } from '../select/fileobj.js';
 import { toBytes } from '../select/fds.js';
 import { AF_INET, AF_UNIX, SOCK_STREAM, SOMAXCONN, familyName, typeName } from './constants.js';
 import { toSockaddr, type Address } from './address.js';
+import { readSlab, readSlabOffset, takeRead } from './read-slab.js';
 
 const scratch = new Int32Array(2);
 const EBADF = -ERRNO.EBADF;
@@ -120,9 +121,13 @@ export class Socket {
 
   /** Receives at most n bytes; an empty Buffer at EOF. */
   recv(n: number, flags = 0): Buffer {
-    const buf = Buffer.allocUnsafe(checkSize(n, 'buffersize'));
-    const got = this.recvRaw(buf, buf.length, flags, 'recv');
-    return got === buf.length ? buf : buf.subarray(0, got);
+    const size = checkSize(n, 'buffersize');
+    // Into the shared read slab: recv(65536) per event must not allocate 64 KiB each time.
+    const slab = readSlab(size);
+    const start = readSlabOffset();
+    const r = native.recv(this.liveFd(), slab, start, size, checkInt(flags, 'flags'));
+    if (r < 0) throw osError(r, 'recv');
+    return takeRead(r);
   }
 
   /** Receives into buf (at most n bytes, default its length); returns the count. */

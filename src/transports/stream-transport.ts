@@ -1,6 +1,6 @@
 // A stream transport over a non-blocking fd (TCP, Unix socket, or one end of a pipe): asyncio's
-// _SelectorSocketTransport. Reads go into a reusable slab, handed to the protocol as views it may
-// keep; writes go out at once when nothing is queued, otherwise queue and leave in one writev per
+// _SelectorSocketTransport. Reads go into the thread's shared read slab (read-slab.ts), handed to
+// the protocol as views it may keep; writes go out at once when nothing is queued, otherwise queue and leave in one writev per
 // writable event. Every failure takes one path (fatalError -> forceClose -> connectionLost).
 import { EventEmitter } from 'eventemitter3';
 import { native } from '../select/native.js';
@@ -9,8 +9,8 @@ import type { Reactor } from '../loop/reactor.js';
 import { SHUT_WR } from './constants.js';
 import { isBufferedProtocol, type AnyProtocol, type BufferedProtocol, type Protocol } from './protocols.js';
 import { toBytes } from '../select/fds.js';
+import { readSlab, readSlabOffset, takeRead } from './read-slab.js';
 
-const SLAB_SIZE = 256 * 1024;
 const MIN_READ = 64 * 1024;
 const DEFAULT_HIGH = 64 * 1024;
 const DEFAULT_LOW = 16 * 1024;
@@ -39,8 +39,6 @@ export class Transport extends EventEmitter {
   private protocol: AnyProtocol;
   private buffered: boolean;
   private readonly isSocket: boolean;
-  private slab = Buffer.allocUnsafe(SLAB_SIZE);
-  private slabOffset = 0;
   private queue: Uint8Array[] = [];
   private queueHead = 0; // bytes of queue[0] already sent
   private queuedBytes = 0;
@@ -112,17 +110,13 @@ export class Transport extends EventEmitter {
 
   private readReady(): void {
     if (this.buffered) return this.readIntoProtocol(this.protocol as BufferedProtocol);
-    if (SLAB_SIZE - this.slabOffset < MIN_READ) {
-      this.slab = Buffer.allocUnsafe(SLAB_SIZE);
-      this.slabOffset = 0;
-    }
-    const start = this.slabOffset;
+    const slab = readSlab(MIN_READ);
+    const start = readSlabOffset();
     const n = this.isSocket
-      ? native.recv(this.fd, this.slab, start, SLAB_SIZE - start, 0)
-      : native.read(this.fd, this.slab, start, SLAB_SIZE - start);
+      ? native.recv(this.fd, slab, start, slab.length - start, 0)
+      : native.read(this.fd, slab, start, slab.length - start);
     if (n > 0) {
-      this.slabOffset = (start + n + 7) & ~7;
-      const data = this.slab.subarray(start, start + n);
+      const data = takeRead(n);
       try {
         (this.protocol as Protocol).dataReceived?.(data);
       } catch (err) {
