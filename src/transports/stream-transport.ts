@@ -9,7 +9,7 @@ import type { Reactor } from '../loop/reactor.js';
 import { SHUT_WR } from './constants.js';
 import { isBufferedProtocol, type AnyProtocol, type BufferedProtocol, type Protocol } from './protocols.js';
 import { toBytes } from '../select/fds.js';
-import { readSlab, readSlabOffset, takeRead } from './read-slab.js';
+import { isReadSlabView, readSlab, readSlabOffset, takeRead } from './read-slab.js';
 
 const MIN_READ = 64 * 1024;
 const DEFAULT_HIGH = 64 * 1024;
@@ -168,7 +168,11 @@ export class Transport extends EventEmitter {
 
   // ---- writing -------------------------------------------------------------------------------
 
-  /** Queues data; it goes out at once when the socket can take it. @throws after close(). */
+  /**
+   * Queues data; it goes out at once when the socket can take it. Your own buffers are copied if
+   * they must wait, so you may reuse them; Buffers from dataReceived are queued as they are.
+   * @throws code ERR_TRANSPORT_CLOSED after close() / writeEof().
+   */
   write(data: Uint8Array | string): void {
     const bytes = toBytes(data, 'data');
     if (this.kind === 'read-pipe') throw new TypeError('write() on a read pipe transport');
@@ -180,12 +184,13 @@ export class Transport extends EventEmitter {
       if (n === bytes.length) return;
       if (n < 0 && !isWouldBlock(n)) return this.fatalError(osError(n, this.isSocket ? 'send' : 'write'), 'Fatal write error on transport');
       const sent = n > 0 ? n : 0;
-      // The caller may reuse its buffer after write() returns: keep a copy of the rest.
-      this.queue.push(Uint8Array.prototype.slice.call(bytes, sent));
+      // The caller may reuse its buffer after write() returns: keep a copy of the rest, unless it
+      // is read-slab memory (an echo of received data), which is never rewritten.
+      this.queue.push(isReadSlabView(bytes) ? bytes.subarray(sent) : Uint8Array.prototype.slice.call(bytes, sent));
       this.queuedBytes = bytes.length - sent;
       this.reactor.addWriter(this.fd, this.onWritable);
     } else {
-      this.queue.push(Uint8Array.prototype.slice.call(bytes));
+      this.queue.push(isReadSlabView(bytes) ? bytes : Uint8Array.prototype.slice.call(bytes));
       this.queuedBytes += bytes.length;
     }
     this.maybePauseProtocol();
