@@ -64,13 +64,21 @@ export class TimerHeap<T extends HeapTimer> {
   /** Removes and returns the earliest live timer. */
   pop(): T | undefined {
     const top = this.peek();
-    if (top !== undefined) this.removeTop();
+    if (top !== undefined) {
+      this.removeTop();
+      // Firing live timers raises the cancelled share too: the same rule applies here.
+      this.compactIfMostlyCancelled();
+    }
     return top;
   }
 
   /** Call when a timer in the heap was cancelled. */
   noteCancelled(): void {
     this.cancelledCount++;
+    this.compactIfMostlyCancelled();
+  }
+
+  private compactIfMostlyCancelled(): void {
     if (this.cancelledCount > 32 && this.cancelledCount * 2 > this.items.length) this.compact();
   }
 
