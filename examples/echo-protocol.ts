@@ -1,11 +1,13 @@
 // The echo server as a Reactor + Protocol (asyncio's model): no fds, no selector loop.
-//   node dist/examples/echo-protocol.js [port] [--quiet]   (port also from $PORT; 0 picks one)
+//   node dist/examples/echo-protocol.js [port] [--quiet] [--attach]   (port also from $PORT; 0 picks one)
+// --attach runs the reactor inside Node's own loop (reactor.attach()) instead of runForever().
 // Ctrl-C (SIGINT) or SIGTERM stops it cleanly: the server and every connection are closed.
 import { Reactor } from 'selectloop/loop';
 import { type Protocol, type Transport } from 'selectloop/transports';
 import 'selectloop/transports';
 
 const quiet = process.argv.includes('--quiet');
+const attached = process.argv.includes('--attach');
 const port = Number(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? process.env.PORT ?? 1234);
 const log = quiet ? () => {} : console.log;
 
@@ -37,8 +39,22 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
     server.close();
     server.closeClients();
     // Let the closes flush and connectionLost run, then stop.
-    reactor.callSoon(() => reactor.callSoon(() => reactor.stop()));
+    reactor.callSoon(() => reactor.callSoon(shutdown));
   });
 }
-reactor.runForever();
-reactor.close();
+
+function shutdown(): void {
+  if (!attached) return reactor.stop();
+  // close() may not run inside the reactor's own callback: leave it to Node's next turn.
+  setImmediate(() => {
+    reactor.detach();
+    reactor.close();
+  });
+}
+
+if (attached) {
+  reactor.attach();
+} else {
+  reactor.runForever();
+  reactor.close();
+}

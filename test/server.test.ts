@@ -79,8 +79,9 @@ test('reusePort lets two servers (one per worker, say) listen on one port', () =
   }
 });
 
-test('SIGINT stops the protocol echo server cleanly: sockets closed, exit code 0', async () => {
-  const server = await startExample('examples/echo-protocol.js', ['0']);
+for (const mode of ['blocking', 'attached'] as const) {
+test(`SIGINT stops the protocol echo server (${mode}) cleanly: sockets closed, exit code 0`, async () => {
+  const server = await startExample('examples/echo-protocol.js', mode === 'attached' ? ['0', '--attach'] : ['0']);
   try {
     const ended = await withTimeout(
       new Promise<string>((resolve, reject) => {
@@ -114,5 +115,6 @@ test('SIGINT stops the protocol echo server cleanly: sockets closed, exit code 0
     await server.stop();
   }
 });
+}
 
 test.run();

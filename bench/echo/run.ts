@@ -33,12 +33,12 @@ const SECONDS = quick ? 0.5 : 2;
 const WARMUP = quick ? 0.2 : 0.4;
 const IDLE_CONNS = quick ? 1000 : 5000;
 
-interface ServerDef { id: string; name: string; file: string }
+interface ServerDef { id: string; name: string; file: string; args?: string }
 const allServers: ServerDef[] = [
   { id: 'net', name: "Node's net", file: 'bench/servers/net-echo.js' },
   { id: 'selectors', name: "docs' selectors echo", file: 'examples/echo-server.js' },
   { id: 'reactor', name: 'Reactor + Protocol (blocking)', file: 'examples/echo-protocol.js' },
-  { id: 'attached', name: 'Reactor + Protocol (attached)', file: 'bench/servers/reactor-attached-echo.js' },
+  { id: 'attached', name: 'Reactor + Protocol (attached)', file: 'examples/echo-protocol.js', args: '--attach' },
   { id: 'buffered', name: 'BufferedProtocol (blocking)', file: 'bench/servers/buffered-echo.js' },
 ];
 const only = onlyArg ? new Set(['net', ...onlyArg.split(',')]) : null;
@@ -68,7 +68,7 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 interface Running { def: ServerDef; child: ChildProcess; pid: number; port: number }
 
 function startServer(def: ServerDef): Promise<Running> {
-  const [cmd, argv] = pinned(0, `${q(process.execPath)} ${q(path.join(distRoot, def.file))} 0 --quiet`);
+  const [cmd, argv] = pinned(0, `${q(process.execPath)} ${q(path.join(distRoot, def.file))} 0 --quiet${def.args ? ` ${def.args}` : ''}`);
   const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   child.on('exit', () => live.delete(child));
