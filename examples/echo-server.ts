@@ -6,11 +6,18 @@
 // via sel.modify), and reading from that client pauses meanwhile, so a client that does not read
 // cannot make the server buffer without bound.
 //
+// One addition: Ctrl-C (SIGINT) or SIGTERM stops it cleanly, the Python way, `while running`
+// then `finally: ... sel.close()`. A signal cannot interrupt a JS call the way KeyboardInterrupt
+// interrupts sel.select(), so its handler writes to a pipe that select() watches (Python's
+// signal.set_wakeup_fd pattern), and stop() ends the loop.
+//
 //   node dist/examples/echo-server.js [port] [--quiet]      (port also from $PORT; 0 picks one)
+import { SignalPipe, toSignalNumber } from 'selectloop/select';
 import { DefaultSelector, EVENT_READ, EVENT_WRITE, type SelectorKey } from 'selectloop/selectors';
 import { Socket, BlockingIOError, OSError, SOL_SOCKET, SO_REUSEADDR } from 'selectloop/transports';
 
-type Callback = (sock: Socket, mask: number) => void;
+// Called with its key's fileobj, as in Python: a Socket, or for stop() the signal pipe's fd.
+type Callback = (fileobj: any, mask: number) => void;
 
 const quiet = process.argv.includes('--quiet');
 const portArg = process.argv.slice(2).find((a) => !a.startsWith('--')) ?? process.env.PORT ?? '1234';
@@ -82,19 +89,44 @@ function close(conn: Socket): void {
   conn.close();
 }
 
+const stopSignals = ['SIGINT', 'SIGTERM'];
+let running = true;
+
+// Printed even with --quiet, like the listening line: whoever started it sees why it ended.
+function stop(fd: number, mask: number): void {
+  signals.drain((signum) => {
+    if (running) console.log(`shutting down (${stopSignals.find((name) => toSignalNumber(name) === signum)})`);
+    running = false;
+  });
+}
+
 const sock = new Socket();
 sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
 sock.bind(['localhost', port]);
 sock.listen(100);
 sock.setBlocking(false);
 sel.register(sock, EVENT_READ, accept);
+const signals = new SignalPipe();
+for (const name of stopSignals) signals.install(toSignalNumber(name));
+sel.register(signals.readFd, EVENT_READ, stop);
 const [host, boundPort] = sock.getsockname() as [string, number];
 console.log(`listening on ${host}:${boundPort}`);
 
-for (;;) {
-  const events = sel.select();
-  for (const [key, mask] of events as Array<[SelectorKey<Callback>, number]>) {
-    const callback = key.data;
-    callback(key.fileobj as Socket, mask);
+try {
+  while (running) {
+    const events = sel.select();
+    for (const [key, mask] of events as Array<[SelectorKey<Callback>, number]>) {
+      const callback = key.data;
+      callback(key.fileobj, mask);
+    }
   }
+} finally {
+  // Like Python's, sel.close() leaves the registered files open: close the clients (a copy of the
+  // map, since close() unregisters), the listener and the pipe (which restores the signals) first.
+  for (const key of [...sel.getMap().values()]) {
+    if (key.fileobj instanceof Socket && key.fileobj !== sock) close(key.fileobj);
+  }
+  sock.close();
+  signals.close();
+  sel.close();
 }

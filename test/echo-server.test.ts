@@ -121,3 +121,129 @@ print('ok')
 });
 
 echo.run();
+
+// ---- shutdown on SIGINT / SIGTERM ---------------------------------------------------------------
+
+const shutdown = suite('echo-server shutdown');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A client that records every byte and whether the server ended the stream (EOF) or errored. */
+class Client {
+  readonly sock: NetSocket;
+  data = Buffer.alloc(0);
+  ended = false;
+  error: Error | null = null;
+  private readonly closed: Promise<void>;
+  constructor(port: number) {
+    this.sock = connect(port, '127.0.0.1');
+    this.sock.on('data', (d) => (this.data = Buffer.concat([this.data, d])));
+    this.sock.on('end', () => (this.ended = true));
+    this.sock.on('error', (err) => (this.error = err));
+    this.closed = new Promise((r) => this.sock.once('close', () => r()));
+  }
+  connected(): Promise<void> {
+    return withTimeout(new Promise((r, j) => (this.sock.connecting ? this.sock.once('connect', () => r()).once('error', j) : r())), 5000, 'connect');
+  }
+  /** Waits until exactly `expected` has arrived (more, or a close first, fails the test). */
+  async received(expected: string): Promise<void> {
+    await withTimeout(
+      (async () => {
+        while (this.data.length < expected.length && !this.sock.destroyed) await sleep(5);
+      })(),
+      5000,
+      `echo of ${JSON.stringify(expected)}`,
+    );
+    assert.is(this.data.toString(), expected);
+  }
+  waitClosed(): Promise<void> {
+    return withTimeout(this.closed, 5000, 'client close');
+  }
+  destroy(): void {
+    this.sock.destroy();
+  }
+}
+
+function exitCode(server: RunningServer): Promise<number | null> {
+  return withTimeout(
+    new Promise<number | null>((resolve) => {
+      if (server.child.exitCode !== null || server.child.signalCode !== null) resolve(server.child.exitCode);
+      else server.child.once('exit', (code) => resolve(code));
+    }),
+    5000,
+    'server exit',
+  );
+}
+
+/** Resolves with the error code of a connection attempt ('connected' if it succeeds). */
+function tryConnect(port: number): Promise<string> {
+  return withTimeout(
+    new Promise((resolve) => {
+      const sock = connect(port, '127.0.0.1', () => {
+        sock.destroy();
+        resolve('connected');
+      });
+      sock.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? String(err)));
+    }),
+    5000,
+    'connect attempt',
+  );
+}
+
+/** Two connected clients, each with its bytes echoed, then `signal`: both get a clean EOF. */
+async function stopsCleanly(signal: 'SIGINT' | 'SIGTERM', args: string[]): Promise<RunningServer> {
+  const server = await startExample('examples/echo-server.js', args);
+  const a = new Client(server.port);
+  const b = new Client(server.port);
+  try {
+    await Promise.all([a.connected(), b.connected()]);
+    a.sock.write('mid-conversation\n');
+    await a.received('mid-conversation\n');
+    // b must be accepted, not still in the backlog (closing the listener would reset it).
+    b.sock.write('x');
+    await b.received('x');
+    const exited = exitCode(server);
+    server.child.kill(signal);
+    assert.is(await exited, 0, `exit code after ${signal}`);
+    await Promise.all([a.waitClosed(), b.waitClosed()]);
+    for (const [name, c, bytes] of [['a', a, 'mid-conversation\n'], ['b', b, 'x']] as const) {
+      assert.is(c.error, null, `client ${name}: ${String(c.error)}`);
+      assert.ok(c.ended, `client ${name} saw EOF`);
+      assert.is(c.data.toString(), bytes, `client ${name} got no extra bytes`);
+    }
+    assert.is(server.child.signalCode, null);
+    assert.is(server.output().split('\n').filter((l) => l.startsWith('shutting down')).join('\n'), `shutting down (${signal})`);
+    return server;
+  } finally {
+    a.destroy();
+    b.destroy();
+    await server.stop();
+  }
+}
+
+shutdown('SIGINT: exit code 0, both clients see EOF with exact bytes, the shutdown line is printed', async () => {
+  const server = await stopsCleanly('SIGINT', ['0']);
+  // The clients were closed by the server (after the shutdown line), not by the kernel at exit.
+  const out = server.output();
+  const after = out.slice(out.indexOf('shutting down (SIGINT)'));
+  assert.is((after.match(/^closing <Socket fd=\d+/gm) ?? []).length, 2, out);
+});
+
+shutdown('SIGTERM: the same, exit code 0; with --quiet the shutdown line is all it prints', async () => {
+  const server = await stopsCleanly('SIGTERM', ['0', '--quiet']);
+  assert.is(server.output(), `listening on 127.0.0.1:${server.port}\nshutting down (SIGTERM)\n`);
+});
+
+shutdown('after SIGINT the listening port is closed: a new connection is refused', async () => {
+  const server = await startExample('examples/echo-server.js', ['0', '--quiet']);
+  try {
+    assert.is(await tryConnect(server.port), 'connected');
+    const exited = exitCode(server);
+    server.child.kill('SIGINT');
+    assert.is(await exited, 0);
+    assert.is(await tryConnect(server.port), 'ECONNREFUSED');
+  } finally {
+    await server.stop();
+  }
+});
+
+shutdown.run();

@@ -89,6 +89,42 @@ heap('compaction: 100 000 scheduled, all but 10 cancelled -> size < 1000 before 
   assert.equal(out.map((t) => t.seq), ts.filter((t) => keep.has(t.seq)).sort(byWhenSeq).map((t) => t.seq));
 });
 
+heap('interleaved push/pop/cancel over 200 000 timers keeps (when, push order), through renumbering and compaction', () => {
+  // A steady state that issues far more ids than are ever live at once: fired ids become holes
+  // and are renumbered, cancellations trigger compactions, and coarse deadlines make many ties.
+  const rnd = prng(99);
+  const h = new TimerHeap<T>();
+  const live: T[] = [];
+  let seq = 0;
+  let now = 0;
+  let popped = 0;
+  for (let round = 0; round < 2000; round++) {
+    for (let i = 0; i < 100; i++) {
+      const t = { when: now + Math.floor(rnd() * 20), seq: seq++, cancelled: false };
+      h.push(t);
+      live.push(t);
+      if (rnd() < 0.3) {
+        const victim = live[Math.floor(rnd() * live.length)]!;
+        if (!victim.cancelled) {
+          victim.cancelled = true;
+          h.noteCancelled();
+        }
+      }
+    }
+    now += 5;
+    const due = live.filter((t) => !t.cancelled && t.when <= now).sort(byWhenSeq);
+    for (const expected of due) {
+      const got = h.popDue(now);
+      assert.ok(got === expected, `round ${round}: expected seq ${expected.seq}, got ${got?.seq}`);
+      popped++;
+    }
+    assert.is(h.popDue(now), undefined);
+    for (let i = live.length - 1; i >= 0; i--) if (live[i]!.cancelled || live[i]!.when <= now) live.splice(i, 1);
+    assert.is(h.liveCount, live.length);
+  }
+  assert.ok(popped > 100_000, `only ${popped} fired`);
+});
+
 heap('clear empties the heap', () => {
   const h = new TimerHeap<T>();
   for (let i = 0; i < 50; i++) h.push({ when: i, seq: i, cancelled: false });

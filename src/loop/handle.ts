@@ -59,8 +59,6 @@ export class TimerHandle extends Handle {
   constructor(
     /** Deadline in reactor.time() milliseconds. */
     readonly when: number,
-    /** @internal Tie-breaker: equal deadlines run in scheduling order. */
-    readonly seq: number,
     callback: (...args: any[]) => unknown,
     args: unknown[],
     owner: HandleOwner,

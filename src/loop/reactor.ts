@@ -11,7 +11,7 @@ import { BaseSelector, DefaultSelector, EVENT_READ, EVENT_WRITE, type SelectorKe
 import { Handle, TimerHandle, type HandleOwner } from './handle.js';
 import { RingQueue } from './ring-queue.js';
 import { TimerHeap } from './timer-heap.js';
-import { SignalPipe, toSignalNumber } from './signals.js';
+import { SignalPipe, toSignalNumber } from '../select/signals.js';
 import { alreadyRunning, checkCallback, reactorClosed } from './errors.js';
 
 /** The reader and writer of one fd, kept as its SelectorKey's data. Replaced, never mutated. */
@@ -40,7 +40,6 @@ export class Reactor extends EventEmitter implements HandleOwner {
   private readonly selector: BaseSelector<FdHandles>;
   private readonly ready = new RingQueue<Handle>();
   private readonly timers = new TimerHeap<TimerHandle>();
-  private timerSeq = 0;
   private readonly origin = performance.now();
   private running = false;
   private stopping = false;
@@ -82,7 +81,9 @@ export class Reactor extends EventEmitter implements HandleOwner {
   callLater<A extends unknown[]>(delay: number, cb: (...args: A) => unknown, ...args: A): TimerHandle {
     if (typeof delay !== 'number') throw new TypeError(`delay must be a number, not ${typeof delay}`);
     if (Number.isNaN(delay)) throw new ValueError('delay must not be NaN');
-    return this.callAt(this.time() + Math.max(0, delay), cb, ...args);
+    this.checkOpen();
+    checkCallback(cb);
+    return this.scheduleTimer(this.time() + Math.max(0, delay), cb, args);
   }
 
   /** Runs cb(...args) once time() >= when. */
@@ -91,7 +92,11 @@ export class Reactor extends EventEmitter implements HandleOwner {
     checkCallback(cb);
     if (typeof when !== 'number') throw new TypeError(`when must be a number, not ${typeof when}`);
     if (Number.isNaN(when)) throw new ValueError('when must not be NaN');
-    const handle = new TimerHandle(when, this.timerSeq++, cb, args, this);
+    return this.scheduleTimer(when, cb, args);
+  }
+
+  private scheduleTimer(when: number, cb: (...args: any[]) => unknown, args: unknown[]): TimerHandle {
+    const handle = new TimerHandle(when, cb, args, this);
     this.timers.push(handle);
     if (this.watcher !== null && !this.inIteration) this.rearmNodeWake();
     return handle;
@@ -263,8 +268,7 @@ export class Reactor extends EventEmitter implements HandleOwner {
 
     // Timers never run early: only those whose deadline has passed by the clock (libuv#4773).
     const now = this.time();
-    for (let t = this.timers.peek(); t !== undefined && t.when <= now; t = this.timers.peek()) {
-      this.timers.pop();
+    for (let t = this.timers.popDue(now); t !== undefined; t = this.timers.popDue(now)) {
       t.scheduled = false;
       ready.push(t);
     }

@@ -1,74 +1,93 @@
-/** What the heap orders: by deadline, then by scheduling order (libuv's heap-inl.h tie-break). */
+/** What the heap orders: by deadline, then by the order the timers were pushed. */
 export interface HeapTimer {
   readonly when: number;
-  readonly seq: number;
-  cancelled: boolean;
+  readonly cancelled: boolean;
 }
 
 const MIN_CAPACITY = 16;
+/** Renumber once this many ids were issued and more than three quarters of them are gone. */
+const RENUMBER_MIN_IDS = 1024;
 
 /**
- * A binary min-heap of timers. Cancelled timers stay until they reach the top or until more than
- * half of the heap is cancelled, when it is compacted: scheduling and cancelling a million timers
- * does not keep a million entries alive.
+ * A binary min-heap of timers ordered by (when, push order) — libuv's heap-inl.h tie-break.
+ * Cancelled timers stay until they reach the top or until more than half of the heap is
+ * cancelled, when it is compacted: scheduling and cancelling a million timers does not keep a
+ * million entries alive.
  *
- * Layout: the deadlines live in a Float64Array parallel to the array of timers, so sifting compares
- * contiguous doubles instead of dereferencing timer objects scattered over the JS heap (with a
- * million timers, those dereferences were cache misses and dominated the cost of firing them).
- * A timer's `seq` is read only to break a tie between equal deadlines.
+ * Layout: every timer gets an id in push order, so comparing ids is comparing push order and no
+ * sequence number is stored anywhere. The heap itself is one typed array of (deadline, id) pairs
+ * by heap position, so a sift compares and moves plain numbers: no dereference of timer objects
+ * scattered over the JS heap, no write barrier per move. `byId` maps an id back to its timer.
+ * Ids of fired timers become holes in `byId`; when most of it is holes, the live ids are
+ * renumbered densely, keeping their order (so the heap stays valid without re-sifting).
  */
 export class TimerHeap<T extends HeapTimer> {
-  private items: T[] = [];
-  private whens = new Float64Array(MIN_CAPACITY);
+  /**
+   * (deadline, id) per heap position, interleaved in one array: the two children of a node are
+   * 32 contiguous bytes, one cache line, and with a million timers the levels near the leaves
+   * are cache misses — one per level instead of two.
+   */
+  private entries = new Float64Array(2 * MIN_CAPACITY);
+  private count = 0;
+  private byId: Array<T | undefined> = [];
   private cancelledCount = 0;
 
+  /** Entries in the heap, cancelled ones not yet dropped included. */
   get size(): number {
-    return this.items.length;
+    return this.count;
   }
 
   /** Timers still due to fire. */
   get liveCount(): number {
-    return this.items.length - this.cancelledCount;
+    return this.count - this.cancelledCount;
   }
 
   push(timer: T): void {
-    const items = this.items;
-    const n = items.length;
-    if (n === this.whens.length) this.resize(n * 2);
-    const w = this.whens;
+    const n = this.count;
+    if (2 * n === this.entries.length) this.resize(n * 2);
+    if (this.byId.length >= RENUMBER_MIN_IDS && this.byId.length > 4 * n) this.renumber();
+    const id = this.byId.length;
+    this.byId.push(timer);
+    const e = this.entries;
     const when = timer.when;
-    items.push(timer);
     let i = n;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      const pw = w[parent]!;
-      if (!(when < pw || (when === pw && timer.seq < items[parent]!.seq))) break;
-      items[i] = items[parent]!;
-      w[i] = pw;
+      const pw = e[2 * parent]!;
+      // A new id is the largest: on equal deadlines the new timer stays below.
+      if (!(when < pw)) break;
+      e[2 * i] = pw;
+      e[2 * i + 1] = e[2 * parent + 1]!;
       i = parent;
     }
-    items[i] = timer;
-    w[i] = when;
+    e[2 * i] = when;
+    e[2 * i + 1] = id;
+    this.count = n + 1;
   }
 
   /** The earliest live timer, dropping cancelled ones from the top. */
   peek(): T | undefined {
-    const items = this.items;
-    while (items.length > 0 && items[0]!.cancelled) {
+    while (this.count > 0) {
+      const top = this.byId[this.entries[1]!]!;
+      if (!top.cancelled) return top;
       this.removeTop();
       this.cancelledCount--;
     }
-    return items[0];
+    return undefined;
   }
 
   /** Removes and returns the earliest live timer. */
   pop(): T | undefined {
     const top = this.peek();
-    if (top !== undefined) {
-      this.removeTop();
-      // Firing live timers raises the cancelled share too: the same rule applies here.
-      this.compactIfMostlyCancelled();
-    }
+    if (top !== undefined) this.removeLiveTop();
+    return top;
+  }
+
+  /** Removes and returns the earliest live timer if its deadline is at or before `now`. */
+  popDue(now: number): T | undefined {
+    const top = this.peek();
+    if (top === undefined || !(this.entries[0]! <= now)) return undefined;
+    this.removeLiveTop();
     return top;
   }
 
@@ -78,103 +97,145 @@ export class TimerHeap<T extends HeapTimer> {
     this.compactIfMostlyCancelled();
   }
 
-  private compactIfMostlyCancelled(): void {
-    if (this.cancelledCount > 32 && this.cancelledCount * 2 > this.items.length) this.compact();
-  }
-
   clear(): void {
-    this.items = [];
-    this.whens = new Float64Array(MIN_CAPACITY);
+    this.entries = new Float64Array(2 * MIN_CAPACITY);
+    this.count = 0;
+    this.byId = [];
     this.cancelledCount = 0;
   }
 
+  private removeLiveTop(): void {
+    this.removeTop();
+    // Firing live timers raises the cancelled share too: the same rule applies here.
+    this.compactIfMostlyCancelled();
+  }
+
+  private compactIfMostlyCancelled(): void {
+    if (this.cancelledCount > 32 && this.cancelledCount * 2 > this.count) this.compact();
+  }
+
+  /** Drops every cancelled entry, renumbers the rest in push order, and rebuilds the heap. */
   private compact(): void {
-    const old = this.items;
-    const live: T[] = [];
-    for (let i = 0; i < old.length; i++) if (!old[i]!.cancelled) live.push(old[i]!);
-    this.items = live;
-    this.cancelledCount = 0;
+    const old = this.entries;
+    const oldById = this.byId;
+    // Survivors in id (= push) order, so renumbering keeps their tie-break order.
+    const marks = new Uint8Array(oldById.length);
+    let live = 0;
+    for (let i = 0; i < this.count; i++) {
+      const id = old[2 * i + 1]!;
+      if (!oldById[id]!.cancelled) {
+        marks[id] = 1;
+        live++;
+      }
+    }
     let cap = MIN_CAPACITY;
-    while (cap < live.length) cap *= 2;
-    const w = new Float64Array(cap);
-    for (let i = 0; i < live.length; i++) w[i] = live[i]!.when;
-    this.whens = w;
-    for (let i = (live.length >> 1) - 1; i >= 0; i--) this.siftDown(i);
+    while (cap < live) cap *= 2;
+    const e = new Float64Array(2 * cap);
+    const byId = new Array<T | undefined>(live);
+    let next = 0;
+    for (let id = 0; id < oldById.length; id++) {
+      if (marks[id] === 0) continue;
+      const timer = oldById[id]!;
+      byId[next] = timer;
+      e[2 * next] = timer.when;
+      e[2 * next + 1] = next;
+      next++;
+    }
+    this.entries = e;
+    this.byId = byId;
+    this.count = live;
+    this.cancelledCount = 0;
+    for (let i = (live >> 1) - 1; i >= 0; i--) this.siftDown(i);
+  }
+
+  /** Gives the live entries dense ids, in the same order: every comparison keeps its outcome. */
+  private renumber(): void {
+    const oldById = this.byId;
+    const newId = new Int32Array(oldById.length);
+    const byId: Array<T | undefined> = [];
+    for (let id = 0; id < oldById.length; id++) {
+      const timer = oldById[id];
+      if (timer === undefined) continue;
+      newId[id] = byId.length;
+      byId.push(timer);
+    }
+    const e = this.entries;
+    for (let i = 0; i < this.count; i++) e[2 * i + 1] = newId[e[2 * i + 1]!]!;
+    this.byId = byId;
   }
 
   /**
    * Floyd's bottom-up deletion: the hole left at the root walks down to a leaf along the smaller
-   * children (one comparison per level instead of two), then the last element, which usually
-   * belongs near the bottom anyway, sifts up from there. Same (when, seq) order as a plain sift.
+   * children (one comparison per level instead of two), then the last entry, which usually
+   * belongs near the bottom anyway, sifts up from there.
    */
   private removeTop(): void {
-    const items = this.items;
-    const last = items.pop()!;
-    const n = items.length;
+    const e = this.entries;
+    this.byId[e[1]!] = undefined;
+    const n = --this.count;
     if (n > 0) {
-      const w = this.whens;
-      const lw = w[n]!;
+      const lw = e[2 * n]!;
+      const lid = e[2 * n + 1]!;
       let i = 0;
       for (;;) {
         let c = 2 * i + 1;
         if (c >= n) break;
-        const r = c + 1;
-        if (r < n) {
-          const rw = w[r]!;
-          const cw = w[c]!;
-          if (rw < cw || (rw === cw && items[r]!.seq < items[c]!.seq)) c = r;
+        if (c + 1 < n) {
+          const rw = e[2 * c + 2]!;
+          const cw = e[2 * c]!;
+          if (rw < cw || (rw === cw && e[2 * c + 3]! < e[2 * c + 1]!)) c++;
         }
-        items[i] = items[c]!;
-        w[i] = w[c]!;
+        e[2 * i] = e[2 * c]!;
+        e[2 * i + 1] = e[2 * c + 1]!;
         i = c;
       }
       while (i > 0) {
         const parent = (i - 1) >> 1;
-        const pw = w[parent]!;
-        if (!(lw < pw || (lw === pw && last.seq < items[parent]!.seq))) break;
-        items[i] = items[parent]!;
-        w[i] = pw;
+        const pw = e[2 * parent]!;
+        if (!(lw < pw || (lw === pw && lid < e[2 * parent + 1]!))) break;
+        e[2 * i] = pw;
+        e[2 * i + 1] = e[2 * parent + 1]!;
         i = parent;
       }
-      items[i] = last;
-      w[i] = lw;
+      e[2 * i] = lw;
+      e[2 * i + 1] = lid;
+    } else {
+      this.byId = []; // drained: forget the ids issued so far
     }
     // Give memory back once the heap has drained to a quarter of its capacity.
-    const cap = this.whens.length;
+    const cap = e.length >> 1;
     if (cap > MIN_CAPACITY * 4 && n < cap >> 2) this.resize(cap >> 1);
   }
 
   private resize(cap: number): void {
-    const w = new Float64Array(cap);
-    w.set(this.whens.subarray(0, this.items.length));
-    this.whens = w;
+    const e = new Float64Array(2 * cap);
+    e.set(this.entries.subarray(0, 2 * this.count));
+    this.entries = e;
   }
 
   private siftDown(start: number): void {
-    const items = this.items;
-    const w = this.whens;
-    const n = items.length;
-    const item = items[start]!;
-    const iw = w[start]!;
+    const e = this.entries;
+    const n = this.count;
+    const iw = e[2 * start]!;
+    const iid = e[2 * start + 1]!;
     let i = start;
     for (;;) {
       let c = 2 * i + 1;
       if (c >= n) break;
-      let cw = w[c]!;
-      const r = c + 1;
-      if (r < n) {
-        const rw = w[r]!;
-        if (rw < cw || (rw === cw && items[r]!.seq < items[c]!.seq)) {
-          c = r;
+      let cw = e[2 * c]!;
+      if (c + 1 < n) {
+        const rw = e[2 * c + 2]!;
+        if (rw < cw || (rw === cw && e[2 * c + 3]! < e[2 * c + 1]!)) {
+          c++;
           cw = rw;
         }
       }
-      if (!(cw < iw || (cw === iw && items[c]!.seq < item.seq))) break;
-      items[i] = items[c]!;
-      w[i] = cw;
+      if (!(cw < iw || (cw === iw && e[2 * c + 1]! < iid))) break;
+      e[2 * i] = cw;
+      e[2 * i + 1] = e[2 * c + 1]!;
       i = c;
     }
-    items[i] = item;
-    w[i] = iw;
+    e[2 * i] = iw;
+    e[2 * i + 1] = iid;
   }
 }

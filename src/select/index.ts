@@ -6,4 +6,5 @@ export * from './kqueue.js';
 export { devpoll, Devpoll } from './devpoll.js';
 export * from './constants.js';
 export { ValueError, KeyError, OSError, BlockingIOError } from './errors.js';
+export { SignalPipe, toSignalNumber } from './signals.js';
 export type { FileObject, HasFileno } from './fileobj.js';

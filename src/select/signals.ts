@@ -1,10 +1,11 @@
-// Signals delivered into a reactor: the native handler writes the signal number to a wake-up
-// pipe that the reactor watches, so a signal wakes a blocking runForever() and the JS callback
-// runs in the loop, never inside the signal handler.
+// Signals delivered into a select loop: the native handler writes the signal number to a wake-up
+// pipe that the loop watches, so a signal wakes a blocking select() and the JS code runs in the
+// loop, never inside the signal handler. Below selectors, like Python's signal.set_wakeup_fd; the
+// Reactor (src/loop) builds addSignalHandler on it.
 import { constants as osConstants } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
-import { native } from '../select/native.js';
-import { check, ValueError } from '../select/errors.js';
+import { native } from './native.js';
+import { check, ValueError } from './errors.js';
 
 const signalNumbers = osConstants.signals as Record<string, number>;
 
@@ -19,7 +20,11 @@ export function toSignalNumber(signal: unknown): number {
   return num;
 }
 
-/** The wake-up pipe of one reactor and the signals routed to it. */
+/**
+ * A wake-up pipe and the signals routed to it: the building block of Python's
+ * `signal.set_wakeup_fd` pattern for plain selector loops. Register `readFd` for EVENT_READ, call
+ * `install()` per signal, and `drain()` when it is readable.
+ */
 export class SignalPipe {
   readonly readFd: number;
   private readonly writeFd: number;
