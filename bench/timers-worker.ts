@@ -10,6 +10,7 @@
 // soon:   N callbacks through callSoon / setImmediate. K independent chains are started; every
 //         callback schedules the next one of its chain until N callbacks have been scheduled, so
 //         each iteration of either loop runs K callbacks (K = 1: one callback per iteration).
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Reactor } from '../src/loop/index.js';
 
 export interface WorkerResult {
@@ -51,8 +52,31 @@ const SEED = arg('--seed', 0x5eed);
 
 const now = (): number => performance.now();
 
+/**
+ * Starts peak-RSS tracking afresh (Linux: writing 5 to /proc/self/clear_refs resets VmHWM), so the
+ * peak is the scenario's own and not start-up's (module loading can peak above the baseline).
+ */
+function resetPeakRss(): void {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+  } catch {
+    // not Linux: the peak then covers the whole process
+  }
+}
+
+/** Peak RSS in bytes since resetPeakRss(): VmHWM where /proc has it, else getrusage. */
+function peakRss(): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) * 1024;
+  } catch {
+    // fall through
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}
+
 function report(r: Omit<WorkerResult, 'maxRss' | 'scenario' | 'side'>): void {
-  const out: WorkerResult = { scenario, side, ...r, maxRss: process.resourceUsage().maxRSS * 1024 };
+  const out: WorkerResult = { scenario, side, ...r, maxRss: peakRss() };
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 
@@ -77,6 +101,7 @@ function timersSelectloop(): void {
   };
   global.gc?.();
   const baseRss = process.memoryUsage.rss();
+  resetPeakRss();
   const start = now();
   let handles: ReturnType<Reactor['callLater']>[] | null = new Array(N_TIMERS);
   for (let i = 0; i < N_TIMERS; i++) handles[i] = reactor.callLater(d[i]!, cb);
@@ -100,6 +125,7 @@ function timersNode(): void {
   };
   global.gc?.();
   baseRss = process.memoryUsage.rss();
+  resetPeakRss();
   start = now();
   let handles: NodeJS.Timeout[] | null = new Array(N_TIMERS);
   for (let i = 0; i < N_TIMERS; i++) handles[i] = setTimeout(cb, d[i]!);
@@ -125,6 +151,7 @@ function soonSelectloop(): void {
   };
   global.gc?.();
   const baseRss = process.memoryUsage.rss();
+  resetPeakRss();
   const start = now();
   for (let i = 0; i < CHAINS && scheduled < N_SOON; i++) {
     scheduled++;
@@ -151,6 +178,7 @@ function soonNode(): void {
   };
   global.gc?.();
   baseRss = process.memoryUsage.rss();
+  resetPeakRss();
   start = now();
   for (let i = 0; i < CHAINS && scheduled < N_SOON; i++) {
     scheduled++;

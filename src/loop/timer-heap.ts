@@ -114,38 +114,29 @@ export class TimerHeap<T extends HeapTimer> {
     if (this.cancelledCount > 32 && this.cancelledCount * 2 > this.count) this.compact();
   }
 
-  /** Drops every cancelled entry, renumbers the rest in push order, and rebuilds the heap. */
+  /**
+   * Drops every cancelled entry in place and re-heapifies. Nothing is allocated: a compaction
+   * typically runs when the heap is at its largest, and a second copy would raise the peak.
+   * Ids keep their values (dropped ones become holes, renumbered later like fired ones).
+   */
   private compact(): void {
-    const old = this.entries;
-    const oldById = this.byId;
-    // Survivors in id (= push) order, so renumbering keeps their tie-break order.
-    const marks = new Uint8Array(oldById.length);
+    const e = this.entries;
+    const byId = this.byId;
     let live = 0;
     for (let i = 0; i < this.count; i++) {
-      const id = old[2 * i + 1]!;
-      if (!oldById[id]!.cancelled) {
-        marks[id] = 1;
-        live++;
+      const id = e[2 * i + 1]!;
+      if (byId[id]!.cancelled) {
+        byId[id] = undefined;
+        continue;
       }
+      e[2 * live] = e[2 * i]!;
+      e[2 * live + 1] = id;
+      live++;
     }
-    let cap = MIN_CAPACITY;
-    while (cap < live) cap *= 2;
-    const e = new Float64Array(2 * cap);
-    const byId = new Array<T | undefined>(live);
-    let next = 0;
-    for (let id = 0; id < oldById.length; id++) {
-      if (marks[id] === 0) continue;
-      const timer = oldById[id]!;
-      byId[next] = timer;
-      e[2 * next] = timer.when;
-      e[2 * next + 1] = next;
-      next++;
-    }
-    this.entries = e;
-    this.byId = byId;
     this.count = live;
     this.cancelledCount = 0;
     for (let i = (live >> 1) - 1; i >= 0; i--) this.siftDown(i);
+    if (this.byId.length >= RENUMBER_MIN_IDS && this.byId.length > 4 * live) this.renumber();
   }
 
   /** Gives the live entries dense ids, in the same order: every comparison keeps its outcome. */
