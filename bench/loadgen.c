@@ -2,7 +2,7 @@
 //
 //   loadgen --port P --mode pingpong --conns C --size S --seconds T --warmup W
 //   loadgen --port P --mode bulk     --conns C --seconds T --warmup W
-//   loadgen --port P --mode idle     --conns N --size S --pid SERVER_PID
+//   loadgen --port P --mode idle     --conns N --size S --pid SERVER_PID [--warmup-conns W]
 //
 // Every byte sent follows a per-connection deterministic pattern (a pseudo-random table read at
 // an offset that depends on the connection index), and every byte received is compared against
@@ -40,7 +40,7 @@ typedef struct {
   uint64_t t0;        // pingpong: time the current message was started (ns)
 } conn_t;
 
-static int port = 0, conns = 1, size = 64, pid = 0;
+static int port = 0, conns = 1, size = 64, pid = 0, warmup_conns = 0;
 static double seconds = 2.0, warmup = 0.5;
 static const char *mode = "pingpong";
 static int ep;
@@ -258,16 +258,12 @@ static void run_bulk(void) {
          conns, el, bytes / el / 1e6, (unsigned long long)verified);
 }
 
-static void run_idle(void) {
-  if (pid <= 0) { fprintf(stderr, "loadgen: idle mode needs --pid\n"); exit(1); }
-  long before = read_rss_kb(pid);
-  uint64_t t0 = now_ns();
-  connect_all(conns, 128);
-  // One echo on each, at most 256 outstanding, so every connection has been accepted and used.
+// One echo on each of cs[0..n), at most 256 outstanding, so every connection has been accepted and used.
+static void echo_once_each(int n) {
   int next = 0, done = 0, inflight = 0;
   struct epoll_event evs[512];
-  while (done < conns) {
-    while (next < conns && inflight < 256) {
+  while (done < n) {
+    while (next < n && inflight < 256) {
       conn_t *c = &cs[next++];
       c->msg_end = c->sent + (uint64_t)size;
       pump_send(c, c->msg_end);
@@ -287,13 +283,39 @@ static void run_idle(void) {
       }
     }
   }
-  double setup = (double)(now_ns() - t0) / 1e9;
-  struct timespec ts = {0, 300 * 1000000};  // let the server settle
+}
+
+static void settle(void) {
+  struct timespec ts = {0, 300 * 1000000};
   nanosleep(&ts, NULL);
+}
+
+static void run_idle(void) {
+  if (pid <= 0) { fprintf(stderr, "loadgen: idle mode needs --pid\n"); exit(1); }
+  // Warm-up: the first connections a fresh server handles also pay for one-time costs (JIT
+  // compilation of its connection path, whose malloc'd memory stays in the process, first use of
+  // the young generation); open, echo on and close --warmup-conns connections before "before".
+  int warm = warmup_conns < conns ? warmup_conns : conns;
+  if (warm > 0) {
+    connect_all(warm, 128);
+    echo_once_each(warm);
+    for (int i = 0; i < warm; i++) {
+      close(cs[i].fd);
+      memset(&cs[i], 0, sizeof cs[i]);
+      cs[i].idx = i, cs[i].fd = -1;
+    }
+    settle();
+  }
+  long before = read_rss_kb(pid);
+  uint64_t t0 = now_ns();
+  connect_all(conns, 128);
+  echo_once_each(conns);
+  double setup = (double)(now_ns() - t0) / 1e9;
+  settle();
   long after = read_rss_kb(pid);
-  printf("{\"mode\":\"idle\",\"conns\":%d,\"size\":%d,\"rss_before_kb\":%ld,\"rss_after_kb\":%ld,"
+  printf("{\"mode\":\"idle\",\"conns\":%d,\"size\":%d,\"warmup_conns\":%d,\"rss_before_kb\":%ld,\"rss_after_kb\":%ld,"
          "\"kb_per_conn\":%.3f,\"setup_seconds\":%.3f}\n",
-         conns, size, before, after, (double)(after - before) / conns, setup);
+         conns, size, warm, before, after, (double)(after - before) / conns, setup);
 }
 
 int main(int argc, char **argv) {
@@ -307,12 +329,13 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--seconds")) seconds = atof(v);
     else if (!strcmp(a, "--warmup")) warmup = atof(v);
     else if (!strcmp(a, "--pid")) pid = atoi(v);
+    else if (!strcmp(a, "--warmup-conns")) warmup_conns = atoi(v);
     else { fprintf(stderr, "loadgen: unknown option %s\n", a); return 1; }
     i++;
   }
   if (port <= 0 || conns <= 0 || size <= 0 || (unsigned)size > MAX_IO * 64u) {
     fprintf(stderr, "usage: loadgen --port P [--mode pingpong|bulk|idle] [--conns C] [--size S] "
-                    "[--seconds T] [--warmup W] [--pid PID]\n");
+                    "[--seconds T] [--warmup W] [--pid PID] [--warmup-conns N]\n");
     return 1;
   }
   pattern = malloc(PERIOD + MAX_IO);

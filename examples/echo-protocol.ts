@@ -16,7 +16,7 @@ class EchoProtocol implements Protocol {
 
   connectionMade(transport: Transport): void {
     this.transport = transport;
-    log('connection from', transport.getExtraInfo('peername'));
+    if (!quiet) log('connection from', transport.getExtraInfo('peername'));
   }
 
   dataReceived(data: Buffer): void {

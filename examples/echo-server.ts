@@ -55,7 +55,7 @@ function read(conn: Socket, mask: number): void {
     data = Buffer.alloc(0); // ECONNRESET: the client is gone, as at EOF
   }
   if (data.length > 0) {
-    log('echoing', JSON.stringify(data.toString('latin1')), 'to', conn);
+    if (!quiet) log('echoing', JSON.stringify(data.toString('latin1')), 'to', conn);
     sendOrBuffer(conn, data);
   } else {
     close(conn);

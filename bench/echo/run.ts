@@ -32,6 +32,9 @@ const REPS = quick ? 1 : 3;
 const SECONDS = quick ? 0.5 : 2;
 const WARMUP = quick ? 0.2 : 0.4;
 const IDLE_CONNS = quick ? 1000 : 5000;
+// Opened, echoed on and closed first, so one-time costs (JIT, young generation) are not counted
+// as per-connection memory.
+const IDLE_WARMUP_CONNS = quick ? 200 : 1000;
 
 interface ServerDef { id: string; name: string; file: string; args?: string }
 const allServers: ServerDef[] = [
@@ -181,21 +184,24 @@ async function main(): Promise<void> {
     await Promise.all(running.map((r) => stopServer(r.child)));
   }
 
-  // Idle connections: a fresh server each, so earlier garbage does not blur its RSS.
+  // Idle connections: a fresh server for every repetition, so earlier garbage does not blur its RSS.
   const row: Record<string, Cell> = (results['idle'] = {});
   for (const def of servers) {
     const cell: Cell = (row[def.id] = { reps: [], median: {} });
-    let r: Running | null = null;
     try {
-      r = await startServer(def);
-      await new Promise((res) => setTimeout(res, 300)); // let start-up settle before the "before" RSS
-      cell.reps.push(await runLoadgen(['--port', String(r.port), '--mode', 'idle', '--conns', String(IDLE_CONNS), '--size', '64', '--pid', String(r.pid)]));
+      for (let rep = 0; rep < REPS; rep++) {
+        const r = await startServer(def);
+        try {
+          await new Promise((res) => setTimeout(res, 300)); // let start-up settle before the "before" RSS
+          cell.reps.push(await runLoadgen(['--port', String(r.port), '--mode', 'idle', '--conns', String(IDLE_CONNS), '--size', '64', '--pid', String(r.pid), '--warmup-conns', String(IDLE_WARMUP_CONNS)]));
+        } finally {
+          await stopServer(r.child);
+        }
+      }
       cell.median = summarize(cell.reps);
     } catch (e) {
       cell.error = (e as Error).message;
       errors.push(`idle / ${def.id}: ${cell.error}`);
-    } finally {
-      if (r) await stopServer(r.child);
     }
     progress(`idle ${def.id} done`);
   }
@@ -252,7 +258,7 @@ function markdown(): string {
     }
     lines.push('');
   }
-  lines.push(`## ${IDLE_CONNS.toLocaleString('en-US')} idle connections (one 64 B echo each; fresh server)`, '');
+  lines.push(`## ${IDLE_CONNS.toLocaleString('en-US')} idle connections (one 64 B echo each; fresh server, after ${IDLE_WARMUP_CONNS.toLocaleString('en-US')} warm-up connections opened and closed)`, '');
   lines.push('| server | RSS before KB | RSS after KB | KB per connection | × net |', '|---|--:|--:|--:|--:|');
   for (const s of servers) {
     const c = results['idle']?.[s.id];

@@ -8,7 +8,7 @@ export interface HandleOwner {
 }
 
 /** Shared by every handle without arguments, so such a handle retains no array of its own. */
-const NO_ARGS: unknown[] = [];
+export const NO_ARGS: unknown[] = [];
 
 export class Handle {
   cancelled = false;

@@ -127,7 +127,15 @@ export class Reactor extends EventEmitter implements HandleOwner {
   private setFdHandle(fo: FileObject, direction: number, cb: (...args: any[]) => unknown, args: unknown[]): Handle {
     this.checkOpen();
     checkCallback(cb);
-    const handle = new Handle(cb, args, this);
+    return this.watchFd(fo, direction, new Handle(cb, args, this));
+  }
+
+  /**
+   * @internal addReader/addWriter with a handle made by the caller, so a layer above (transports)
+   * can use a Handle subclass that carries its target in a field instead of an args array.
+   */
+  watchFd<H extends Handle>(fo: FileObject, direction: number, handle: H): H {
+    this.checkOpen();
     const key = this.selector.getMap().get(fo);
     if (key === undefined) {
       const data: FdHandles = direction === EVENT_READ ? { reader: handle, writer: null } : { reader: null, writer: handle };

@@ -58,7 +58,7 @@ Reactor.prototype.createConnection = function (this: Reactor, protocolFactory, a
   }
   const fd = check(native.socket(family, SOCK_STREAM, 0, true), 'socket');
   if (family !== AF_UNIX) native.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, 1);
-  const transport = new Transport(this, fd, protocol, 'socket', {});
+  const transport = new Transport(this, fd, protocol, 'socket');
   const r = native.connect(fd, sockaddr);
   const fail = (errno: number) => {
     // Through the transport's one failure path, so connectionLost(err) is called exactly once.

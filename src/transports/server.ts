@@ -33,6 +33,8 @@ export class Server extends EventEmitter {
   private retryTimer: TimerHandle | null = null;
   private closedFlag = false;
   private readonly onAcceptable = (): void => this.acceptReady();
+  /** One closure per server, not per connection. */
+  private readonly onTransportClosed = (t: Transport): void => void this.transports.delete(t);
 
   /** @internal Use reactor.createServer(). */
   constructor(
@@ -166,7 +168,7 @@ export class Server extends EventEmitter {
       this.reactor.callExceptionHandler({ message: 'protocolFactory() failed', exception: err, server: this });
       return;
     }
-    const transport = new Transport(this.reactor, fd, protocol, 'socket', {}, (t) => this.transports.delete(t));
+    const transport = new Transport(this.reactor, fd, protocol, 'socket', null, this.onTransportClosed);
     this.transports.add(transport);
     transport.start();
     if (this.listenerCount('connection') > 0) this.emit('connection', transport);

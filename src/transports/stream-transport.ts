@@ -6,6 +6,8 @@ import { EventEmitter } from 'eventemitter3';
 import { native } from '../select/native.js';
 import { osError, isWouldBlock, ERRNO, ValueError } from '../select/errors.js';
 import type { Reactor } from '../loop/reactor.js';
+import { Handle, NO_ARGS } from '../loop/handle.js';
+import { EVENT_READ } from '../selectors/index.js';
 import { SHUT_WR } from './constants.js';
 import { isBufferedProtocol, type AnyProtocol, type BufferedProtocol, type Protocol } from './protocols.js';
 import { toBytes } from '../select/fds.js';
@@ -34,39 +36,126 @@ export function transportClosedError(what: string): Error {
   return err;
 }
 
+// Transport state bits, packed in one field: an idle connection's footprint is what matters when
+// a server holds many thousands of them.
+const BUFFERED = 1 << 0; // the protocol is a BufferedProtocol
+const PROTOCOL_PAUSED = 1 << 1; // pauseWriting() was called, resumeWriting() not yet
+const READING = 1 << 2; // the fd is watched for reading
+const READ_PAUSED = 1 << 3; // pauseReading() by the user
+const CLOSING = 1 << 4;
+const EOF_PENDING = 1 << 5; // writeEof() waits for the buffer to drain
+const EOF_SENT = 1 << 6;
+const LOST_CALLED = 1 << 7; // connectionLost ran
+
+/**
+ * The reader handle of a transport: it holds the transport in a field, so watching a connection
+ * costs no closure and no args array (a server may hold many thousands of idle ones).
+ */
+class ReadReadyHandle extends Handle {
+  constructor(
+    private readonly transport: Transport,
+    owner: Reactor,
+  ) {
+    super(readReady, NO_ARGS, owner);
+  }
+
+  override run(): void {
+    if (this.cancelled) return;
+    try {
+      this.transport['readReady']();
+    } catch (err) {
+      this.owner.runHandleFailed(this, err);
+    }
+  }
+}
+
+function readReady(): void {
+  // Named for error reports; ReadReadyHandle.run does the work.
+}
+
 export class Transport extends EventEmitter {
   private fd: number;
   private protocol: AnyProtocol;
-  private buffered: boolean;
-  private readonly isSocket: boolean;
-  private queue: Uint8Array[] = [];
+  private flags = 0;
+  /** Unsent data; null while nothing ever had to wait (most connections). */
+  private queue: Uint8Array[] | null = null;
   private queueHead = 0; // bytes of queue[0] already sent
   private queuedBytes = 0;
   private high = DEFAULT_HIGH;
   private low = DEFAULT_LOW;
-  private protocolPaused = false;
-  private reading = false;
-  private readPaused = false;
-  private closing = false;
-  private eofPending = false;
-  private eofSent = false;
-  private lostCalled = false;
-  private readonly onReadable = (): void => this.readReady();
-  private readonly onWritable = (): void => this.writeReady();
+  /** Made the first time a write has to wait. */
+  private onWritable: (() => void) | null = null;
 
   constructor(
     private readonly reactor: Reactor,
     fd: number,
     protocol: AnyProtocol,
     readonly kind: TransportKind,
-    private readonly extra: TransportExtra = {},
+    /** Extra info given at creation, and peername/sockname once asked for; null until then. */
+    private extra: TransportExtra | null = null,
     private readonly onClose?: (t: Transport) => void,
   ) {
     super();
     this.fd = fd;
     this.protocol = protocol;
     this.buffered = isBufferedProtocol(protocol);
-    this.isSocket = kind === 'socket';
+  }
+
+  private get isSocket(): boolean {
+    return this.kind === 'socket';
+  }
+
+  private get buffered(): boolean {
+    return (this.flags & BUFFERED) !== 0;
+  }
+  private set buffered(on: boolean) {
+    this.setFlag(BUFFERED, on);
+  }
+  private get protocolPaused(): boolean {
+    return (this.flags & PROTOCOL_PAUSED) !== 0;
+  }
+  private set protocolPaused(on: boolean) {
+    this.setFlag(PROTOCOL_PAUSED, on);
+  }
+  private get reading(): boolean {
+    return (this.flags & READING) !== 0;
+  }
+  private set reading(on: boolean) {
+    this.setFlag(READING, on);
+  }
+  private get readPaused(): boolean {
+    return (this.flags & READ_PAUSED) !== 0;
+  }
+  private set readPaused(on: boolean) {
+    this.setFlag(READ_PAUSED, on);
+  }
+  private get closing(): boolean {
+    return (this.flags & CLOSING) !== 0;
+  }
+  private set closing(on: boolean) {
+    this.setFlag(CLOSING, on);
+  }
+  private get eofPending(): boolean {
+    return (this.flags & EOF_PENDING) !== 0;
+  }
+  private set eofPending(on: boolean) {
+    this.setFlag(EOF_PENDING, on);
+  }
+  private get eofSent(): boolean {
+    return (this.flags & EOF_SENT) !== 0;
+  }
+  private set eofSent(on: boolean) {
+    this.setFlag(EOF_SENT, on);
+  }
+  private get lostCalled(): boolean {
+    return (this.flags & LOST_CALLED) !== 0;
+  }
+  private set lostCalled(on: boolean) {
+    this.setFlag(LOST_CALLED, on);
+  }
+
+  private setFlag(bit: number, on: boolean): void {
+    this.flags = on ? this.flags | bit : this.flags & ~bit;
   }
 
   /** @internal Starts the connection: connectionMade, then reading (next iteration, as asyncio). */
@@ -101,7 +190,7 @@ export class Transport extends EventEmitter {
   private startReading(): void {
     if (this.closing || this.readPaused || this.reading || this.kind === 'write-pipe') return;
     this.reading = true;
-    this.reactor.addReader(this.fd, this.onReadable);
+    this.reactor.watchFd(this.fd, EVENT_READ, new ReadReadyHandle(this, this.reactor));
   }
 
   isReading(): boolean {
@@ -186,11 +275,13 @@ export class Transport extends EventEmitter {
       const sent = n > 0 ? n : 0;
       // The caller may reuse its buffer after write() returns: keep a copy of the rest, unless it
       // is read-slab memory (an echo of received data), which is never rewritten.
-      this.queue.push(isReadSlabView(bytes) ? bytes.subarray(sent) : Uint8Array.prototype.slice.call(bytes, sent));
+      const rest = isReadSlabView(bytes) ? bytes.subarray(sent) : Uint8Array.prototype.slice.call(bytes, sent);
+      if (this.queue === null) this.queue = [rest];
+      else this.queue.push(rest);
       this.queuedBytes = bytes.length - sent;
-      this.reactor.addWriter(this.fd, this.onWritable);
+      this.reactor.addWriter(this.fd, (this.onWritable ??= (): void => this.writeReady()));
     } else {
-      this.queue.push(isReadSlabView(bytes) ? bytes : Uint8Array.prototype.slice.call(bytes));
+      this.queue!.push(isReadSlabView(bytes) ? bytes : Uint8Array.prototype.slice.call(bytes));
       this.queuedBytes += bytes.length;
     }
     this.maybePauseProtocol();
@@ -231,9 +322,10 @@ export class Transport extends EventEmitter {
   }
 
   private writeReady(): void {
-    if (this.queuedBytes === 0) return;
-    const count = Math.min(this.queue.length, 1024);
-    const n = native.writev(this.fd, this.queue, this.queueHead, count, this.isSocket);
+    const queue = this.queue;
+    if (this.queuedBytes === 0 || queue === null) return;
+    const count = Math.min(queue.length, 1024);
+    const n = native.writev(this.fd, queue, this.queueHead, count, this.isSocket);
     if (n < 0) {
       if (isWouldBlock(n)) return;
       return this.fatalError(osError(n, this.isSocket ? 'sendmsg' : 'writev'), 'Fatal write error on transport');
@@ -248,15 +340,16 @@ export class Transport extends EventEmitter {
   }
 
   private consume(n: number): void {
+    const queue = this.queue!;
     this.queuedBytes -= n;
     let i = 0;
     let head = this.queueHead + n;
-    while (i < this.queue.length && head >= this.queue[i]!.length) {
-      head -= this.queue[i]!.length;
+    while (i < queue.length && head >= queue[i]!.length) {
+      head -= queue[i]!.length;
       i++;
     }
-    if (i > 0) this.queue.splice(0, i);
-    this.queueHead = this.queue.length > 0 ? head : 0;
+    if (i > 0) queue.splice(0, i);
+    this.queueHead = queue.length > 0 ? head : 0;
   }
 
   private sendEof(): void {
@@ -314,7 +407,7 @@ export class Transport extends EventEmitter {
    * or anything given at creation; `defaultValue` when unknown or no longer available.
    */
   getExtraInfo(name: string, defaultValue?: unknown): unknown {
-    if (name in this.extra) return this.extra[name];
+    if (this.extra !== null && name in this.extra) return this.extra[name];
     if (this.kind !== 'socket' || this.fd < 0) return defaultValue;
     if (name === 'socket') return this.fd;
     if (name !== 'peername' && name !== 'sockname') return defaultValue;
@@ -322,7 +415,7 @@ export class Transport extends EventEmitter {
     // after close, when the fd number may belong to another connection.
     const r = name === 'peername' ? native.getpeername(this.fd) : native.getsockname(this.fd);
     if (typeof r === 'number' || r === null) return defaultValue;
-    this.extra[name] = r;
+    (this.extra ??= {})[name] = r;
     return r;
   }
 
@@ -352,7 +445,7 @@ export class Transport extends EventEmitter {
   private forceClose(err: Error | null): void {
     if (this.lostCalled || this.fd < 0) return;
     if (this.queuedBytes > 0) {
-      this.queue = [];
+      this.queue = null;
       this.queuedBytes = 0;
       this.queueHead = 0;
       this.reactor.removeWriter(this.fd);
