@@ -174,7 +174,7 @@ static long read_rss_kb(int p) {
 // anything more to read (a server that duplicates data at the very end is caught here).
 static void check_no_extra_bytes(void) {
   for (int i = 0; i < conns; i++) if (cs[i].fd >= 0) set_events(&cs[i], 0);
-  uint64_t deadline = now_ns() + 5000000000ull;
+  uint64_t deadline = now_ns() + 2000000000ull;
   struct epoll_event evs[512];
   for (;;) {
     int pending = 0;
