@@ -29,8 +29,8 @@ if (!loadgen) {
 
 const pin = availableParallelism() >= 2;
 const REPS = quick ? 1 : 3;
-const SECONDS = quick ? 0.5 : 2;
-const WARMUP = quick ? 0.2 : 0.4;
+const SECONDS = quick ? 0.5 : 1.5;
+const WARMUP = quick ? 0.2 : 0.3;
 const IDLE_CONNS = quick ? 1000 : 5000;
 // Opened, echoed on and closed first, so one-time costs (JIT, young generation) are not counted
 // as per-connection memory.
