@@ -104,12 +104,15 @@ Napi::Value GetCloexec(const Napi::CallbackInfo& info) {
   return Result(info.Env(), (fl & FD_CLOEXEC) ? 1 : 0);
 }
 
-// fdType(fd) -> 1 socket | 2 fifo | 3 other | -errno (EBADF for a closed fd)
+// fdType(fd) -> 1 socket | 2 fifo | 3 other | 4 character device | -errno (EBADF for a closed fd)
 Napi::Value FdType(const Napi::CallbackInfo& info) {
   int fd = ArgFd(info, 0);
   struct stat st;
   if (fstat(fd, &st) < 0) return ErrnoResult(info.Env());
-  return Result(info.Env(), S_ISSOCK(st.st_mode) ? 1 : S_ISFIFO(st.st_mode) ? 2 : 3);
+  return Result(info.Env(), S_ISSOCK(st.st_mode)  ? 1
+                            : S_ISFIFO(st.st_mode) ? 2
+                            : S_ISCHR(st.st_mode)  ? 4
+                                                   : 3);
 }
 
 }  // namespace

@@ -3,7 +3,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash, randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, statSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Reactor } from '../src/loop/index.js';
@@ -624,6 +624,70 @@ test('write pipe: EPIPE when the reader is gone -> connectionLost(err), once', (
   assert.equal(writer.events, ['made', 'lost']);
   assert.is((writer.lostErr as any)?.code, 'EPIPE');
   assert.is(handled, 0, 'EPIPE is ordinary, not reported');
+  reactor.close();
+});
+
+test('write pipe: the reader going away closes it at once, without a write -> connectionLost(null), once', () => {
+  const before = openFdCount();
+  const reactor = new Reactor();
+  const [r, w] = pipe();
+  const writer = new Recorder();
+  writer.onLost = () => reactor.stop();
+  let handled = 0;
+  reactor.setExceptionHandler(() => handled++);
+  const [wt] = reactor.connectWritePipe(() => writer, w);
+  writer.onMade = () => reactor.callLater(20, () => closeFd(r));
+  assert.not.ok(runBounded(reactor, 5000));
+  settle(reactor, 30);
+  assert.equal(writer.events, ['made', 'lost']);
+  assert.is(writer.lostErr, null);
+  assert.is(writer.lostCount, 1);
+  assert.ok(wt.isClosing());
+  assert.is(handled, 0);
+  reactor.close();
+  if (before >= 0) assert.is(openFdCount(), before, 'the write end was not closed');
+});
+
+test('write pipe: the reader going away with data still queued -> connectionLost(EPIPE), not logged', () => {
+  const reactor = new Reactor();
+  const [r, w] = pipe();
+  const writer = new Recorder();
+  writer.onLost = () => reactor.stop();
+  let handled = 0;
+  reactor.setExceptionHandler(() => handled++);
+  const [wt] = reactor.connectWritePipe(() => writer, w);
+  writer.onMade = (t) => {
+    t.setWriteBufferLimits({ high: 8 << 20 });
+    t.write(Buffer.alloc(4 << 20, 7)); // far more than a pipe holds: most of it waits
+    assert.ok(t.getWriteBufferSize() > 0);
+    reactor.callLater(20, () => closeFd(r));
+  };
+  assert.not.ok(runBounded(reactor, 5000));
+  settle(reactor, 30);
+  assert.equal(writer.events, ['made', 'lost']);
+  assert.is((writer.lostErr as any)?.code, 'EPIPE');
+  assert.is(wt.getWriteBufferSize(), 0);
+  assert.is(handled, 0, 'EPIPE is ordinary, not reported');
+  reactor.close();
+});
+
+test('read pipe: a character device (a pty master) is accepted as asyncio does; a regular file is not', () => {
+  const reactor = new Reactor();
+  const fd = openSync('/dev/ptmx', 'r+');
+  const reader = new Recorder();
+  reader.onLost = () => reactor.stop();
+  const [rt] = reactor.connectReadPipe(() => reader, fd);
+  reader.onMade = () => reactor.callLater(10, () => rt.close());
+  assert.not.ok(runBounded(reactor, 5000));
+  assert.equal(reader.events, ['made', 'lost']);
+  assert.is(reader.lostErr, null);
+  const file = openSync(join(tmpdir(), `selectloop-regular-${process.pid}`), 'w');
+  try {
+    assert.throws(() => reactor.connectReadPipe(() => new Recorder(), file), (e: Error) => e.name === 'ValueError' && /not a pipe, socket or character device/.test(e.message));
+  } finally {
+    closeSync(file);
+    unlinkSync(join(tmpdir(), `selectloop-regular-${process.pid}`));
+  }
   reactor.close();
 });
 

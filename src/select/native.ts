@@ -37,6 +37,7 @@ export interface NativeBinding {
   setBlocking(fd: number, blocking: boolean): number;
   getBlocking(fd: number): number;
   getCloexec(fd: number): number;
+  /** 1 socket, 2 FIFO, 3 other (regular file, directory, ...), 4 character device (a tty); or -errno. */
   fdType(fd: number): number;
 
   socket(family: number, type: number, protocol: number, nonblocking: boolean): number;

@@ -84,10 +84,15 @@ function pipeTransport(reactor: Reactor, factory: () => AnyProtocol, fdArg: numb
   if (reactor.isClosed()) throw Object.assign(new Error('I/O operation on a closed reactor'), { code: 'ERR_REACTOR_CLOSED' });
   const fd = fileobjToFd(fdArg);
   const type = check(native.fdType(fd), 'fstat');
+  // As asyncio: pipes, sockets and character devices (a tty); a regular file is always "ready"
+  // and cannot be watched by epoll.
   if (type === 3) throw new ValueError(`fd ${fd} is not a pipe, socket or character device usable as a pipe transport`);
   const protocol = makeProtocol(factory);
   check(native.setBlocking(fd, false), 'fcntl');
   const transport = new Transport(reactor, fd, protocol, kind, { pipe: fd });
+  // The write end of a FIFO polls as an error once the last reader is gone: watching it lets the
+  // transport close then, not only at its next write (as asyncio's _UnixWritePipeTransport).
+  if (kind === 'write-pipe' && type === 2) transport.watchForReaderGone();
   transport.start();
   return [transport, protocol];
 }

@@ -46,6 +46,7 @@ const CLOSING = 1 << 4;
 const EOF_PENDING = 1 << 5; // writeEof() waits for the buffer to drain
 const EOF_SENT = 1 << 6;
 const LOST_CALLED = 1 << 7; // connectionLost ran
+const WATCH_READER_GONE = 1 << 8; // a FIFO write end: its read-readiness means the reader is gone
 
 /**
  * The reader handle of a transport: it holds the transport in a field, so watching a connection
@@ -164,8 +165,25 @@ export class Transport extends EventEmitter {
       // connectionMade even if close() came first: connectionLost (queued after us) must follow it.
       if (this.lostCalled) return;
       this.protocol.connectionMade?.(this);
-      this.startReading();
+      if (this.flags & WATCH_READER_GONE) {
+        if (!this.closing) this.reactor.watchFd(this.fd, EVENT_READ, new ReadReadyHandle(this, this.reactor));
+      } else {
+        this.startReading();
+      }
     });
+  }
+
+  /** @internal For the write end of a FIFO: close as soon as its reader is gone. */
+  watchForReaderGone(): void {
+    this.flags |= WATCH_READER_GONE;
+  }
+
+  // The write end of a FIFO became "readable": the kernel reports an error there once no reader
+  // is left. Pending data can no longer go anywhere: that is an EPIPE; otherwise a plain close.
+  private readerGone(): void {
+    this.reactor.removeReader(this.fd); // level-triggered: it would fire again until the close
+    if (this.queuedBytes > 0) this.fatalError(osError(NEG_EPIPE, 'write'), 'Fatal write error on pipe transport');
+    else this.forceClose(null);
   }
 
   // ---- reading -------------------------------------------------------------------------------
@@ -198,6 +216,7 @@ export class Transport extends EventEmitter {
   }
 
   private readReady(): void {
+    if (this.kind === 'write-pipe') return this.readerGone();
     if (this.buffered) return this.readIntoProtocol(this.protocol as BufferedProtocol);
     const slab = readSlab(MIN_READ);
     const start = readSlabOffset();
