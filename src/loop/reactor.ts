@@ -275,10 +275,13 @@ export class Reactor extends EventEmitter implements HandleOwner {
     }
 
     // Timers never run early: only those whose deadline has passed by the clock (libuv#4773).
-    const now = this.time();
-    for (let t = this.timers.popDue(now); t !== undefined; t = this.timers.popDue(now)) {
-      t.scheduled = false;
-      ready.push(t);
+    const timers = this.timers;
+    if (timers.size > 0) {
+      const now = this.time();
+      for (let t = timers.popDue(now); t !== undefined; t = timers.popDue(now)) {
+        t.scheduled = false;
+        ready.push(t);
+      }
     }
 
     // Only what is queued now: callbacks scheduled by these run in the next iteration.
