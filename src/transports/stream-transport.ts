@@ -106,58 +106,15 @@ export class Transport extends EventEmitter {
     return this.kind === 'socket';
   }
 
-  private get buffered(): boolean {
-    return (this.flags & BUFFERED) !== 0;
-  }
-  private set buffered(on: boolean) {
-    this.setFlag(BUFFERED, on);
-  }
-  private get protocolPaused(): boolean {
-    return (this.flags & PROTOCOL_PAUSED) !== 0;
-  }
-  private set protocolPaused(on: boolean) {
-    this.setFlag(PROTOCOL_PAUSED, on);
-  }
-  private get reading(): boolean {
-    return (this.flags & READING) !== 0;
-  }
-  private set reading(on: boolean) {
-    this.setFlag(READING, on);
-  }
-  private get readPaused(): boolean {
-    return (this.flags & READ_PAUSED) !== 0;
-  }
-  private set readPaused(on: boolean) {
-    this.setFlag(READ_PAUSED, on);
-  }
-  private get closing(): boolean {
-    return (this.flags & CLOSING) !== 0;
-  }
-  private set closing(on: boolean) {
-    this.setFlag(CLOSING, on);
-  }
-  private get eofPending(): boolean {
-    return (this.flags & EOF_PENDING) !== 0;
-  }
-  private set eofPending(on: boolean) {
-    this.setFlag(EOF_PENDING, on);
-  }
-  private get eofSent(): boolean {
-    return (this.flags & EOF_SENT) !== 0;
-  }
-  private set eofSent(on: boolean) {
-    this.setFlag(EOF_SENT, on);
-  }
-  private get lostCalled(): boolean {
-    return (this.flags & LOST_CALLED) !== 0;
-  }
-  private set lostCalled(on: boolean) {
-    this.setFlag(LOST_CALLED, on);
-  }
-
-  private setFlag(bit: number, on: boolean): void {
-    this.flags = on ? this.flags | bit : this.flags & ~bit;
-  }
+  // State bits as boolean properties over `flags` (defined below the class).
+  declare private buffered: boolean;
+  declare private protocolPaused: boolean;
+  declare private reading: boolean;
+  declare private readPaused: boolean;
+  declare private closing: boolean;
+  declare private eofPending: boolean;
+  declare private eofSent: boolean;
+  declare private lostCalled: boolean;
 
   /** @internal Starts the connection: connectionMade, then reading (next iteration, as asyncio). */
   start(): void {
@@ -494,4 +451,26 @@ export class Transport extends EventEmitter {
       this.emit('close', err);
     }
   }
+}
+
+// One instance field (flags) holds the state; the code reads and writes it by name.
+const FLAG_PROPERTIES: Record<string, number> = {
+  buffered: BUFFERED,
+  protocolPaused: PROTOCOL_PAUSED,
+  reading: READING,
+  readPaused: READ_PAUSED,
+  closing: CLOSING,
+  eofPending: EOF_PENDING,
+  eofSent: EOF_SENT,
+  lostCalled: LOST_CALLED,
+};
+for (const [name, bit] of Object.entries(FLAG_PROPERTIES)) {
+  Object.defineProperty(Transport.prototype, name, {
+    get(this: { flags: number }): boolean {
+      return (this.flags & bit) !== 0;
+    },
+    set(this: { flags: number }, on: boolean): void {
+      this.flags = on ? this.flags | bit : this.flags & ~bit;
+    },
+  });
 }
