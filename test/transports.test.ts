@@ -607,7 +607,8 @@ test('pipes: connectWritePipe -> connectReadPipe over pipe() fds; EOF gives eofR
   reactor.close();
 });
 
-test('write pipe: EPIPE when the reader is gone -> connectionLost(err), once', () => {
+/** A write pipe transport run until connectionLost; onMade may close the reader end. */
+function writePipeUntilLost(onMade: (t: Transport, closeReader: () => void, reactor: Reactor) => void) {
   const reactor = new Reactor();
   const [r, w] = pipe();
   const writer = new Recorder();
@@ -615,60 +616,45 @@ test('write pipe: EPIPE when the reader is gone -> connectionLost(err), once', (
   let handled = 0;
   reactor.setExceptionHandler(() => handled++);
   const [wt] = reactor.connectWritePipe(() => writer, w);
-  writer.onMade = () => {
-    closeFd(r);
-    wt.write('into the void');
-  };
+  writer.onMade = (t) => onMade(t, () => closeFd(r), reactor);
   assert.not.ok(runBounded(reactor, 5000));
-  settle(reactor);
+  settle(reactor, 30);
+  reactor.close();
+  return { writer, wt, handled };
+}
+
+test('write pipe: EPIPE when the reader is gone -> connectionLost(err), once', () => {
+  const { writer, handled } = writePipeUntilLost((t, closeReader) => {
+    closeReader();
+    t.write('into the void');
+  });
   assert.equal(writer.events, ['made', 'lost']);
   assert.is((writer.lostErr as any)?.code, 'EPIPE');
   assert.is(handled, 0, 'EPIPE is ordinary, not reported');
-  reactor.close();
 });
 
 test('write pipe: the reader going away closes it at once, without a write -> connectionLost(null), once', () => {
   const before = openFdCount();
-  const reactor = new Reactor();
-  const [r, w] = pipe();
-  const writer = new Recorder();
-  writer.onLost = () => reactor.stop();
-  let handled = 0;
-  reactor.setExceptionHandler(() => handled++);
-  const [wt] = reactor.connectWritePipe(() => writer, w);
-  writer.onMade = () => reactor.callLater(20, () => closeFd(r));
-  assert.not.ok(runBounded(reactor, 5000));
-  settle(reactor, 30);
+  const { writer, wt, handled } = writePipeUntilLost((_t, closeReader, reactor) => reactor.callLater(20, closeReader));
   assert.equal(writer.events, ['made', 'lost']);
   assert.is(writer.lostErr, null);
   assert.is(writer.lostCount, 1);
   assert.ok(wt.isClosing());
   assert.is(handled, 0);
-  reactor.close();
   if (before >= 0) assert.is(openFdCount(), before, 'the write end was not closed');
 });
 
 test('write pipe: the reader going away with data still queued -> connectionLost(EPIPE), not logged', () => {
-  const reactor = new Reactor();
-  const [r, w] = pipe();
-  const writer = new Recorder();
-  writer.onLost = () => reactor.stop();
-  let handled = 0;
-  reactor.setExceptionHandler(() => handled++);
-  const [wt] = reactor.connectWritePipe(() => writer, w);
-  writer.onMade = (t) => {
+  const { writer, wt, handled } = writePipeUntilLost((t, closeReader, reactor) => {
     t.setWriteBufferLimits({ high: 8 << 20 });
     t.write(Buffer.alloc(4 << 20, 7)); // far more than a pipe holds: most of it waits
     assert.ok(t.getWriteBufferSize() > 0);
-    reactor.callLater(20, () => closeFd(r));
-  };
-  assert.not.ok(runBounded(reactor, 5000));
-  settle(reactor, 30);
+    reactor.callLater(20, closeReader);
+  });
   assert.equal(writer.events, ['made', 'lost']);
   assert.is((writer.lostErr as any)?.code, 'EPIPE');
   assert.is(wt.getWriteBufferSize(), 0);
   assert.is(handled, 0, 'EPIPE is ordinary, not reported');
-  reactor.close();
 });
 
 test('read pipe: a character device (a pty master) is accepted as asyncio does; a regular file is not', () => {
