@@ -599,6 +599,28 @@ r('signal names are validated', () => {
 
 // ---- backend ---------------------------------------------------------------------------------
 
+r('cancelling a timer that already fired, or after close(), leaves the heap\'s count alone', () => {
+  const reactor = new Reactor();
+  const heap = (reactor as any).timers as { liveCount: number; size: number };
+  let ran = 0;
+  const fired = reactor.callLater(0, () => ran++);
+  const later = Array.from({ length: 10 }, () => reactor.callLater(60_000, () => {}));
+  while (ran === 0) reactor.runOnce(50);
+  assert.is(heap.liveCount, 10);
+  assert.not.ok(fired.cancelled);
+  fired.cancel();
+  assert.ok(fired.cancelled);
+  fired.cancel();
+  assert.is(heap.liveCount, 10, 'a fired timer is not in the heap');
+  later[0]!.cancel();
+  assert.is(heap.liveCount, 9);
+  reactor.close();
+  assert.is(heap.size, 0);
+  for (const t of later) t.cancel(); // after close: harmless, and no count goes negative
+  assert.is(heap.liveCount, 0);
+  assert.ok(later.every((t) => t.cancelled));
+});
+
 r('backendTimeout: 0 with ready callbacks, null with nothing, within [0, delay] with one timer', () => {
   const reactor = new Reactor();
   assert.is(reactor.backendTimeout(), null);

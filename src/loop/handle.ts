@@ -10,8 +10,14 @@ export interface HandleOwner {
 /** Shared by every handle without arguments, so such a handle retains no array of its own. */
 export const NO_ARGS: unknown[] = [];
 
+// A handle's life in one field (a timer handle has no other flag: a million timers, 8 B each).
+const PENDING = 0;
+const CANCELLED = 1;
+/** A timer taken off the heap to run: cancelling it now must not count against the heap. */
+const FIRED = 2;
+
 export class Handle {
-  cancelled = false;
+  /** @internal */ protected state = PENDING;
   protected args: unknown[];
 
   constructor(
@@ -22,10 +28,15 @@ export class Handle {
     this.args = args.length === 0 ? NO_ARGS : args;
   }
 
+  /** True once cancel() was called. */
+  get cancelled(): boolean {
+    return this.state === CANCELLED;
+  }
+
   /** Prevents the callback from running; idempotent. */
   cancel(): void {
-    if (this.cancelled) return;
-    this.cancelled = true;
+    if (this.state === CANCELLED) return;
+    this.state = CANCELLED;
     this.callback = null; // drop references early
     this.args = NO_ARGS;
   }
@@ -54,7 +65,6 @@ export class Handle {
 }
 
 export class TimerHandle extends Handle {
-  /** @internal */ scheduled = true;
 
   constructor(
     /** Deadline in reactor.time() milliseconds. */
@@ -67,8 +77,13 @@ export class TimerHandle extends Handle {
   }
 
   override cancel(): void {
-    if (this.cancelled) return;
+    const inHeap = this.state === PENDING;
     super.cancel();
-    if (this.scheduled) this.owner.timerCancelled(this);
+    if (inHeap) this.owner.timerCancelled(this);
+  }
+
+  /** @internal The reactor took it off the heap to run it. */
+  markFired(): void {
+    if (this.state === PENDING) this.state = FIRED;
   }
 }

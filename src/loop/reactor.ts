@@ -279,7 +279,7 @@ export class Reactor extends EventEmitter implements HandleOwner {
     if (timers.size > 0) {
       const now = this.time();
       for (let t = timers.popDue(now); t !== undefined; t = timers.popDue(now)) {
-        t.scheduled = false;
+        t.markFired();
         ready.push(t);
       }
     }
@@ -455,6 +455,7 @@ export class Reactor extends EventEmitter implements HandleOwner {
 
   /** @internal */
   timerCancelled(): void {
-    this.timers.noteCancelled();
+    // After close() the heap is empty: a timer cancelled then was never in it.
+    if (!this.closedFlag) this.timers.noteCancelled();
   }
 }
