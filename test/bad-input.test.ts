@@ -10,33 +10,10 @@ import * as selectIndex from '../src/select/index.js';
 import { pipe, write, read, closeFd } from '../src/select/fds.js';
 import { native } from '../src/select/native.js';
 import { selectorNames, openFdCount } from './helpers/index.js';
+import { throwsExactly, throwsCode } from './helpers/assertions.js';
 
 type Ctor = new <T = unknown>() => BaseSelector<T>;
 const classes = selectors as unknown as Record<string, Ctor>;
-type ErrClass = abstract new (...a: never[]) => Error;
-
-/** Asserts fn throws exactly cls (not a subclass/superclass of a different contract class). */
-function throwsExactly(fn: () => unknown, cls: ErrClass, what: string): Error {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (err) {
-    thrown = err;
-  }
-  if (thrown === undefined) assert.unreachable(`${what}: did not throw`);
-  assert.is((thrown as object).constructor, cls, `${what}: expected ${cls.name}, got ${String(thrown)}`);
-  return thrown as Error;
-}
-
-function throwsCode(fn: () => unknown, code: string, what: string): void {
-  try {
-    fn();
-  } catch (err) {
-    assert.is((err as { code?: string }).code, code, `${what}: ${String(err)}`);
-    return;
-  }
-  assert.unreachable(`${what}: did not throw`);
-}
 
 /** A pipe round trip still works and no fd leaked. */
 function assertHealthy(fdsBefore: number): void {

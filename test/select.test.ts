@@ -7,34 +7,7 @@ import { select, poll, epoll, kqueue, kevent, devpoll, ValueError, KeyError, OSE
 import { POLLIN, POLLOUT, POLLPRI, POLLHUP, POLLNVAL, EPOLLIN, EPOLLOUT, EPOLLHUP, EPOLLERR } from '../src/select/index.js';
 import { pipe, write, read, closeFd } from '../src/select/fds.js';
 import { native } from '../src/select/native.js';
-
-class FileLike {
-  constructor(private readonly fd: number) {}
-  fileno(): number {
-    return this.fd;
-  }
-}
-
-function throwsClass(fn: () => unknown, cls: abstract new (...a: never[]) => Error, what: string): Error {
-  try {
-    fn();
-  } catch (err) {
-    assert.instance(err, cls, `${what}: expected ${cls.name}, got ${String(err)}`);
-    return err as Error;
-  }
-  assert.unreachable(`${what}: did not throw`);
-  throw new Error('unreachable');
-}
-
-function throwsCode(fn: () => unknown, code: string, what: string): void {
-  try {
-    fn();
-  } catch (err) {
-    assert.is((err as { code?: string }).code, code, `${what}: ${String(err)}`);
-    return;
-  }
-  assert.unreachable(`${what}: did not throw`);
-}
+import { FileLike, throwsClass, throwsCode } from './helpers/assertions.js';
 
 function withPipe(body: (r: number, w: number) => void): void {
   const [r, w] = pipe();

@@ -7,6 +7,7 @@ import { EVENT_READ, EVENT_WRITE, ValueError, KeyError, OSError, type BaseSelect
 import { pipe, write, read, closeFd } from '../src/select/fds.js';
 import { native } from '../src/select/native.js';
 import { selectorNames } from './helpers/index.js';
+import { FileLike, throwsClass, throwsCode } from './helpers/assertions.js';
 
 type Ctor = new <T = unknown>() => BaseSelector<T>;
 const classes = selectors as unknown as Record<string, Ctor>;
@@ -17,13 +18,6 @@ function socketpair(): [number, number] {
   const rc = native.socketpair(c.AF_UNIX!, c.SOCK_STREAM!, 0, out, false);
   if (rc < 0) throw new Error(`socketpair failed: ${rc}`);
   return [out[0]!, out[1]!];
-}
-
-class FileLike {
-  constructor(private readonly fd: number) {}
-  fileno(): number {
-    return this.fd;
-  }
 }
 
 /** Runs body with a fresh selector and a pipe, closing all of them afterwards. */
@@ -43,27 +37,6 @@ function withSel(name: string, body: (sel: BaseSelector<unknown>, r: number, w: 
       }
     }
   }
-}
-
-function throwsClass(fn: () => unknown, cls: abstract new (...a: never[]) => Error, what: string): Error {
-  try {
-    fn();
-  } catch (err) {
-    assert.instance(err, cls, `${what}: expected ${cls.name}, got ${String(err)}`);
-    return err as Error;
-  }
-  assert.unreachable(`${what}: did not throw`);
-  throw new Error('unreachable');
-}
-
-function throwsCode(fn: () => unknown, code: string, what: string): void {
-  try {
-    fn();
-  } catch (err) {
-    assert.is((err as { code?: string }).code, code, `${what}: ${String(err)}`);
-    return;
-  }
-  assert.unreachable(`${what}: did not throw`);
 }
 
 const summary = (ready: Array<[selectors.SelectorKey<unknown>, number]>) => ready.map(([k, ev]) => [k.fd, ev]);
