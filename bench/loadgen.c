@@ -57,6 +57,15 @@ static void die(const char *what, int idx) {
   exit(1);
 }
 
+// epoll_wait, retried on EINTR; dies on any other error.
+static int wait_events(struct epoll_event *evs, int max, int timeout_ms) {
+  for (;;) {
+    int k = epoll_wait(ep, evs, max, timeout_ms);
+    if (k >= 0) return k;
+    if (errno != EINTR) die("epoll_wait", -1);
+  }
+}
+
 static const uint8_t *pat_at(const conn_t *c, uint64_t off) {
   return pattern + (off + (uint64_t)c->idx * 7919u) % PERIOD;
 }
@@ -87,8 +96,7 @@ static void connect_all(int n, int par) {
   struct epoll_event evs[256];
   while (done < n) {
     while (next < n && inflight < par) { start_connect(&cs[next++]); inflight++; }
-    int k = epoll_wait(ep, evs, 256, 10000);
-    if (k < 0) { if (errno == EINTR) continue; die("epoll_wait", -1); }
+    int k = wait_events(evs, 256, 10000);
     if (k == 0) { errno = ETIMEDOUT; die("connect timed out", done); }
     for (int i = 0; i < k; i++) {
       conn_t *c = evs[i].data.ptr;
@@ -181,8 +189,7 @@ static void check_no_extra_bytes(void) {
     for (int i = 0; i < conns; i++) if (cs[i].fd >= 0 && cs[i].recvd < cs[i].sent) pending++;
     if (pending == 0) break;
     if (now_ns() > deadline) { errno = ETIMEDOUT; die("waiting for the last echoes", -1); }
-    int k = epoll_wait(ep, evs, 512, 100);
-    if (k < 0) { if (errno == EINTR) continue; die("epoll_wait", -1); }
+    int k = wait_events(evs, 512, 100);
     for (int i = 0; i < k; i++) {
       conn_t *c = evs[i].data.ptr;
       if (evs[i].events & EPOLLERR) { errno = 0; die("socket error", c->idx); }
@@ -220,8 +227,7 @@ static void run_pingpong(void) {
   int measuring = 0;
   uint64_t t_meas_real = 0;
   for (;;) {
-    int k = epoll_wait(ep, evs, 512, 1000);
-    if (k < 0) { if (errno == EINTR) continue; die("epoll_wait", -1); }
+    int k = wait_events(evs, 512, 1000);
     uint64_t t = now_ns();
     if (!measuring && t >= t_measure) { measuring = 1; t_meas_real = t; }
     if (t >= t_end) break;
@@ -270,8 +276,7 @@ static void run_bulk(void) {
   int measuring = 0;
   uint64_t t_meas_real = 0, bytes = 0;
   for (;;) {
-    int k = epoll_wait(ep, evs, 512, 1000);
-    if (k < 0) { if (errno == EINTR) continue; die("epoll_wait", -1); }
+    int k = wait_events(evs, 512, 1000);
     uint64_t t = now_ns();
     if (!measuring && t >= t_measure) { measuring = 1; t_meas_real = t; }
     if (t >= t_end) break;
@@ -306,8 +311,7 @@ static void echo_once_each(int n) {
       pump_send(c, c->msg_end);
       inflight++;
     }
-    int k = epoll_wait(ep, evs, 512, 10000);
-    if (k < 0) { if (errno == EINTR) continue; die("epoll_wait", -1); }
+    int k = wait_events(evs, 512, 10000);
     if (k == 0) { errno = ETIMEDOUT; die("echo timed out", done); }
     for (int i = 0; i < k; i++) {
       conn_t *c = evs[i].data.ptr;
