@@ -148,7 +148,7 @@ test('a broken local build is reported with the prebuild outcome', () => {
     writeFileSync(join(root, 'build', 'Release', 'selectloop.node'), 'junk');
     const err = notFound(root, glibc);
     assert.match(err.message, 'build/Release/selectloop.node: not an ELF shared object');
-    assert.match(err.message, 'prebuilds/linux-x64/: no prebuild');
+    assert.match(err.message, 'prebuilds/linux-x64/: not tried: node-gyp-build prefers the build/ above');
   });
 });
 

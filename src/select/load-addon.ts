@@ -126,17 +126,18 @@ function tryLoad(file: string, withChecksum = false): { binding: unknown } | { r
   return looksLikeOurs(binding) ? { binding } : { reason: 'not the selectloop addon' };
 }
 
-/** The prebuild node-gyp-build picks for `root`, if it is a prebuild at all. */
-function findPrebuild(root: string): string | undefined {
+/** The prebuild node-gyp-build picks for `root`: a path, or why there is none. */
+function findPrebuild(root: string): { file: string } | { none: string } {
   const nodeGypBuild = require('node-gyp-build/node-gyp-build.js') as { path(dir: string): string };
   let file: string;
   try {
     file = nodeGypBuild.path(root);
   } catch {
-    return undefined; // node-gyp-build found nothing for this platform
+    return { none: 'no prebuild for this platform and arch' };
   }
-  // node-gyp-build looks in build/ first; that was tried already.
-  return file.startsWith(join(root, 'prebuilds') + sep) ? file : undefined;
+  // node-gyp-build looks in build/ first, and that was tried already.
+  if (!file.startsWith(join(root, 'prebuilds') + sep)) return { none: 'not tried: node-gyp-build prefers the build/ above (delete build/ to use a prebuild)' };
+  return { file };
 }
 
 /** Why a prebuild's name rules it out for `target`, if it does. */
@@ -184,17 +185,15 @@ export function loadAddon(root: string = packageRoot, target?: AddonTarget): Loa
     tried.push(`${prebuildDir}: not tried, this Node offers Node-API ${target.napi} (update Node)`);
     throw new AddonNotFoundError(target, tried);
   }
-  const file = findPrebuild(root);
-  const mismatch = file && prebuildMismatch(file, target);
-  if (!file) {
-    tried.push(`${prebuildDir}/: no prebuild for this platform and arch`);
-  } else if (mismatch) {
-    tried.push(`${relative(root, file)}: ${mismatch}`);
-  } else {
-    const result = tryLoad(file, true);
-    if ('binding' in result) return { binding: result.binding, path: file };
-    tried.push(`${relative(root, file)}: ${result.reason}`);
+  const found = findPrebuild(root);
+  if ('none' in found) {
+    tried.push(`${prebuildDir}/: ${found.none}`);
+    throw new AddonNotFoundError(target, tried);
   }
+  const mismatch = prebuildMismatch(found.file, target);
+  const result = mismatch ? { reason: mismatch } : tryLoad(found.file, true);
+  if ('binding' in result) return { binding: result.binding, path: found.file };
+  tried.push(`${relative(root, found.file)}: ${result.reason}`);
   throw new AddonNotFoundError(target, tried);
 }
 
