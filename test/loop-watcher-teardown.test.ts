@@ -6,38 +6,11 @@
 // Each scenario runs in a child process, because the failure mode kills the process.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { addonPath as addon, distModule, runChild, type ChildResult } from './helpers/child.js';
 
 const test = suite('loop-watcher-teardown');
 
-const root = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/dist\/$/, '/');
-const addon = `${root}build/Release/selectloop.node`;
-const loopModule = `${root}dist/src/loop/index.js`;
-
-interface ChildResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs an ES module source in a fresh node process; killed after 20 s. */
-function runChild(source: string): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', source], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
+const loopModule = distModule('src/loop/index.js');
 
 /**
  * A child whose main thread never loads the addon: it starts one worker running `workerBody`

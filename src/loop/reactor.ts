@@ -49,6 +49,7 @@ export class Reactor extends EventEmitter implements HandleOwner {
   private readonly signalHandlers = new Map<number, Handle>();
   // Attached mode (Node's loop drives us).
   private watcher: LoopWatcherNative | null = null;
+  private forgetSelectorClose: (() => void) | null = null;
   private refed = true;
   private inIteration = false;
 
@@ -325,6 +326,7 @@ export class Reactor extends EventEmitter implements HandleOwner {
     }
     this.watcher = new native.LoopWatcher(fd, () => this.onNodeWake());
     this.watcher.start();
+    this.forgetSelectorClose = this.selector.onClose(() => this.selectorClosedWhileAttached());
     this.rearmNodeWake();
   }
 
@@ -333,6 +335,17 @@ export class Reactor extends EventEmitter implements HandleOwner {
     if (this.watcher === null) return;
     this.watcher.close();
     this.watcher = null;
+    this.forgetSelectorClose?.();
+    this.forgetSelectorClose = null;
+  }
+
+  /** Someone closed our selector: let go of its fd before it closes, and say so once. */
+  private selectorClosedWhileAttached(): void {
+    this.detach();
+    if (this.closedFlag) return;
+    this.callExceptionHandler({
+      message: 'The selector of an attached reactor was closed; the reactor is detached from Node\'s loop and can no longer run',
+    });
   }
 
   isAttached(): boolean {
