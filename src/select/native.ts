@@ -92,8 +92,10 @@ export interface NativeBinding {
   devpollWrite?(dpfd: number, pollfds: ArrayBuffer, nfds: number): number;
   devpollWait?(dpfd: number, scratch: ArrayBuffer, maxevents: number, out: Int32Array, timeoutMs: number): number;
 
+  /** Also sends signum to wakeupFd (one byte each); any number of fds per signal. Main thread only. */
   signalInstall(signum: number, wakeupFd: number): number;
-  signalRestore(signum: number): number;
+  /** Stops sending signum to wakeupFd; the last one hands the signal back to Node. */
+  signalRestore(signum: number, wakeupFd: number): number;
   raise(signum: number): number;
 
   LoopWatcher: new (fd: number, callback: (kind: number, status: number) => void) => LoopWatcherNative;
