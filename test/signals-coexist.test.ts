@@ -6,7 +6,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { platform } from 'node:os';
-import { describeChild, distModule, runChild } from './helpers/child.js';
+import { Worker } from 'node:worker_threads';
+import { addonPath, describeChild, distModule, runChild } from './helpers/child.js';
+import { withTimeout } from './helpers/index.js';
 
 const test = suite('signals-coexist');
 
@@ -109,6 +111,28 @@ got.push(String(native.signalInstall(constants.signals.SIGUSR2, 1000000 - 1)));
 got.push(String(-constants.errno.EBADF));`);
   assert.is(got[0], 'RangeError');
   assert.is(got[1], got[2]);
+});
+
+test('signalInstall from a worker_thread throws instead of touching process-wide state', async () => {
+  const worker = new Worker(
+    `const { parentPort, workerData } = require('node:worker_threads');
+     const native = require(workerData.addon);
+     const p = new Int32Array(2); native.pipe(p, true);
+     let outcome = 'installed';
+     try { native.signalInstall(require('node:os').constants.signals.SIGUSR2, p[1]); } catch (e) { outcome = e.message; }
+     native.close(p[0]); native.close(p[1]);
+     parentPort.postMessage(outcome);`,
+    { eval: true, workerData: { addon: addonPath } },
+  );
+  try {
+    const outcome = await withTimeout(new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    }), 10_000, 'worker');
+    assert.match(String(outcome), /main thread/);
+  } finally {
+    await worker.terminate();
+  }
 });
 
 test.run();
