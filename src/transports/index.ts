@@ -1,6 +1,7 @@
 // selectloop/transports: sockets and pipes, protocols and transports. Importing this module adds
-// createServer/createConnection/connectReadPipe/connectWritePipe to Reactor.
-import './reactor-methods.js';
+// the transport capabilities (createServer, createConnection, ...) to Reactor: see
+// reactor-capabilities.ts for the list.
+import './reactor-capabilities.js';
 
 export { Socket, socketpair } from './socket.js';
 export * from './constants.js';
@@ -9,5 +10,5 @@ export { pipe, setBlocking, getBlocking, read, write, closeFd } from '../select/
 export { ValueError, KeyError, OSError, BlockingIOError } from '../select/errors.js';
 export { Transport, type TransportKind, type TransportExtra } from './stream-transport.js';
 export { Server, type ServerOptions } from './server.js';
-export type { ConnectOptions } from './reactor-methods.js';
+export type { ConnectOptions } from './reactor-connections.js';
 export type { Protocol, BufferedProtocol, BaseProtocol, AnyProtocol } from './protocols.js';

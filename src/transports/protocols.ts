@@ -36,3 +36,11 @@ export type AnyProtocol = Protocol | BufferedProtocol;
 export function isBufferedProtocol(p: AnyProtocol): p is BufferedProtocol {
   return typeof (p as BufferedProtocol).getBuffer === 'function' && typeof (p as BufferedProtocol).bufferUpdated === 'function';
 }
+
+/** Calls a protocol factory and checks that it returned a protocol object (before any fd exists). */
+export function makeProtocol<P extends object>(factory: () => P): P {
+  if (typeof factory !== 'function') throw new TypeError('protocolFactory must be a function');
+  const protocol = factory();
+  if (protocol === null || typeof protocol !== 'object') throw new TypeError(`protocolFactory() must return a protocol object, not ${protocol === null ? 'null' : typeof protocol}`);
+  return protocol;
+}
