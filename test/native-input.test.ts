@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, unlinkSync } from 'node:fs';
 import { platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Reactor } from '../src/loop/index.js';
 import { native } from '../src/select/native.js';
 import { ValueError } from '../src/select/errors.js';
 import { Socket, socketpair, AF_INET, AF_UNIX, SOCK_DGRAM, SOCK_STREAM, MSG_TRUNC } from '../src/transports/index.js';
@@ -114,6 +115,20 @@ test("a Unix path with an embedded NUL is a ValueError, and binds nothing ('sock
   }
   // The native layer refuses it on its own too.
   throwsClass(() => native.unixAddress(`${path}\0evil`), TypeError, 'native', /NUL/);
+});
+
+test('createServer/createConnection refuse the same paths before touching the filesystem', () => {
+  const reactor = new Reactor();
+  try {
+    const path = unixPath('a');
+    for (const bad of [`${path}\0evil`, '']) {
+      throwsClass(() => reactor.createServer(() => ({}), { path: bad }), ValueError, `createServer(${JSON.stringify(bad)})`, /NUL|empty/);
+      throwsClass(() => reactor.createConnection(() => ({}), { path: bad }), ValueError, `createConnection(${JSON.stringify(bad)})`, /NUL|empty/);
+    }
+    assert.not.ok(existsSync(path));
+  } finally {
+    reactor.close();
+  }
 });
 
 test('an empty Unix path is a ValueError (no silent abstract autobind)', () => {
