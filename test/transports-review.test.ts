@@ -359,6 +359,7 @@ test('a pipe transport on /dev/null (epoll refuses it: EPERM): connectionMade, t
   const reactor = new Reactor({ selector: new EpollSelector() });
   const reported: unknown[] = [];
   reactor.setExceptionHandler((_r, ctx) => reported.push(ctx.exception));
+  const before = openFdCount();
   const fd = openSync('/dev/null', 'r');
   const p = new Recorder();
   p.onLost = () => reactor.stop();
@@ -368,7 +369,7 @@ test('a pipe transport on /dev/null (epoll refuses it: EPERM): connectionMade, t
   assert.is((p.lostErrs[0] as OSError).code, 'EPERM');
   assert.is(reported.length, 1);
   assert.is(t.fileno(), -1);
-  assert.throws(() => closeSync(fd), /EBADF/, 'the transport closes the fd it owns');
+  if (before >= 0) assert.is(openFdCount(), before, 'the transport closes the fd it owns');
   reactor.close();
 });
 
