@@ -72,3 +72,10 @@ export function resolveStream(host: string, port: number, passive = false): Arra
   if (!Array.isArray(result)) throw new GaiError(result.code, result.message, host);
   return result.map((sockaddr) => ({ family: native.sockaddrFamily(sockaddr), sockaddr }));
 }
+
+/** An empty path would bind or reach an abstract socket (Linux autobind): refuse it. */
+export function checkUnixPath(path: unknown): string {
+  if (typeof path !== 'string') throw new TypeError(`path must be a string, not ${path === null ? 'null' : typeof path}`);
+  if (path === '') throw new ValueError('path must not be empty (an empty AF_UNIX path means an autobound abstract socket)');
+  return path;
+}

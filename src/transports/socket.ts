@@ -213,11 +213,12 @@ export class Socket {
   }
 
   [inspect.custom](_depth: number, options: InspectOptions): string {
-    if (this.fd < 0) return `<Socket [closed] fd=-1 family=${familyName(this.family)} type=${typeName(this.type)}>`;
-    let text = `<Socket fd=${this.fd} family=${familyName(this.family)} type=${typeName(this.type)}`;
-    const laddr = native.getsockname(this.fd);
+    const fd = this.fileno();
+    if (fd < 0) return `<Socket [closed] fd=-1 family=${familyName(this.family)} type=${typeName(this.type)}>`;
+    let text = `<Socket fd=${fd} family=${familyName(this.family)} type=${typeName(this.type)}`;
+    const laddr = native.getsockname(fd);
     if (typeof laddr !== 'number' && laddr !== null && laddr !== '') text += ` laddr=${formatAddress(laddr)}`;
-    const raddr = native.getpeername(this.fd);
+    const raddr = native.getpeername(fd);
     if (typeof raddr !== 'number' && raddr !== null && raddr !== '') text += ` raddr=${formatAddress(raddr)}`;
     return text + '>';
   }
@@ -228,7 +229,7 @@ export class Socket {
     return r;
   }
 
-  private liveFd(): number {
+  protected liveFd(): number {
     if (this.fd < 0) throw new OSError(EBADF, 'socket', '(the socket is closed)');
     return this.fd;
   }
