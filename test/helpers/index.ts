@@ -11,6 +11,16 @@ export function openFdCount(): number {
   }
 }
 
+/**
+ * The fd count once asynchronous closes have finished (a child's stdio, libuv handles closing in
+ * the next loop turn): waits up to 2 s for it to fall to `expected`, then returns it, so a real
+ * leak still fails while a close that is merely late does not.
+ */
+export async function settledFdCount(expected: number): Promise<number> {
+  for (let i = 0; i < 100 && openFdCount() > expected; i++) await new Promise((r) => setTimeout(r, 20));
+  return openFdCount();
+}
+
 /** Selector class names usable on this machine. */
 export const selectorNames = availableSelectors();
 
