@@ -21,6 +21,17 @@ export async function settledFdCount(expected: number): Promise<number> {
   return openFdCount();
 }
 
+/**
+ * libuv opens one signal pipe pair per loop at its first signal watcher and keeps it for good; a
+ * suite whose tests start the first one (a reactor's signal handler, a child process's SIGCHLD)
+ * would count it as a leak. Call before taking the baseline fd count.
+ */
+export function openLibuvSignalPipe(): void {
+  const noop = (): void => {};
+  process.on('SIGWINCH', noop);
+  process.off('SIGWINCH', noop);
+}
+
 /** Selector class names usable on this machine. */
 export const selectorNames = availableSelectors();
 
