@@ -38,10 +38,13 @@ class SelectloopAddon : public Napi::Addon<SelectloopAddon> {
     exports["backends"] = backends;
     loopWatcher_ = Napi::Persistent(InitLoopWatcher(env));
     exports["LoopWatcher"] = loopWatcher_.Value();
+    resolver_ = Napi::Persistent(InitResolver(env));
+    exports["Resolver"] = resolver_.Value();
   }
 
  private:
   Napi::FunctionReference loopWatcher_;
+  Napi::FunctionReference resolver_;
 };
 
 }  // namespace selectloop

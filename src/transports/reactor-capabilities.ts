@@ -6,6 +6,8 @@
 // that class (the `declare module` in each file merges the class into the Reactor's type).
 import { Reactor } from '../loop/reactor.js';
 import { ConnectionMethods } from './reactor-connections.js';
+import { SockMethods } from './reactor-sock.js';
+import { ResolverMethods } from './reactor-getaddrinfo.js';
 
 type MethodsClass = abstract new (...args: never[]) => object;
 
@@ -24,4 +26,4 @@ export function installReactorMethods(...capabilities: MethodsClass[]): void {
   }
 }
 
-installReactorMethods(ConnectionMethods);
+installReactorMethods(ConnectionMethods, SockMethods, ResolverMethods);
