@@ -8,6 +8,7 @@ import { Reactor } from '../loop/reactor.js';
 import { ConnectionMethods } from './reactor-connections.js';
 import { SockMethods } from './reactor-sock.js';
 import { ResolverMethods } from './reactor-getaddrinfo.js';
+import { StreamMethods } from './reactor-streams.js';
 
 type MethodsClass = abstract new (...args: never[]) => object;
 
@@ -26,4 +27,4 @@ export function installReactorMethods(...capabilities: MethodsClass[]): void {
   }
 }
 
-installReactorMethods(ConnectionMethods, SockMethods, ResolverMethods);
+installReactorMethods(ConnectionMethods, SockMethods, ResolverMethods, StreamMethods);

@@ -47,6 +47,7 @@ const EOF_PENDING = 1 << 5; // writeEof() waits for the buffer to drain
 const EOF_SENT = 1 << 6;
 const LOST_CALLED = 1 << 7; // connectionLost ran
 const WATCH_READER_GONE = 1 << 8; // a FIFO write end: its read-readiness means the reader is gone
+const CONNECTING = 1 << 9; // createConnection: resolving or connecting; writes wait in the queue
 
 /**
  * The reader handle of a transport: it holds the transport in a field, so watching a connection
@@ -128,6 +129,25 @@ export class Transport extends EventEmitter {
         this.startReading();
       }
     });
+  }
+
+  /** @internal createConnection: until connected(), writes only queue (nothing is sent). */
+  beginConnecting(): void {
+    this.flags |= CONNECTING;
+  }
+
+  /** @internal The connect completed: start, then send what was written meanwhile. */
+  connected(): void {
+    this.flags &= ~CONNECTING;
+    this.start();
+    if (this.queuedBytes > 0) this.reactor.addWriter(this.fd, (this.onWritable ??= (): void => this.writeReady()));
+    else if (this.eofPending) this.sendEof();
+  }
+
+  /** @internal While connecting: use another socket (the resolved address's family), closing ours. */
+  replaceFd(fd: number): void {
+    native.close(this.fd);
+    this.fd = fd;
   }
 
   /** @internal For the write end of a FIFO: close as soon as its reader is gone. */
@@ -244,7 +264,7 @@ export class Transport extends EventEmitter {
     if (this.eofPending || this.eofSent) throw transportClosedError('write() after writeEof()');
     if (this.closing) throw transportClosedError('write()');
     if (bytes.length === 0) return;
-    if (this.queuedBytes === 0) {
+    if (this.queuedBytes === 0 && !(this.flags & CONNECTING)) {
       const n = this.isSocket ? native.send(this.fd, bytes, 0, bytes.length, 0) : native.write(this.fd, bytes, 0, bytes.length);
       if (n === bytes.length) return;
       if (n < 0 && !isWouldBlock(n)) return this.fatalError(osError(n, this.isSocket ? 'send' : 'write'), 'Fatal write error on transport');
@@ -257,7 +277,9 @@ export class Transport extends EventEmitter {
       this.queuedBytes = bytes.length - sent;
       this.reactor.addWriter(this.fd, (this.onWritable ??= (): void => this.writeReady()));
     } else {
-      this.queue!.push(isReadSlabView(bytes) ? bytes : Uint8Array.prototype.slice.call(bytes));
+      const copy = isReadSlabView(bytes) ? bytes : Uint8Array.prototype.slice.call(bytes);
+      if (this.queue === null) this.queue = [copy];
+      else this.queue.push(copy);
       this.queuedBytes += bytes.length;
     }
     this.maybePauseProtocol();
@@ -268,7 +290,7 @@ export class Transport extends EventEmitter {
     if (this.closing || this.eofPending || this.eofSent) return;
     if (!this.canWriteEof()) throw new TypeError('writeEof() is not supported on this transport');
     this.eofPending = true;
-    if (this.queuedBytes === 0) this.sendEof();
+    if (this.queuedBytes === 0 && !(this.flags & CONNECTING)) this.sendEof();
   }
 
   canWriteEof(): boolean {
