@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import type { Reactor } from '../loop/reactor.js';
 import { native, type ResolverNative, type ResolveFailure } from '../select/native.js';
 import { check } from '../select/errors.js';
+import { reactorClosed } from '../loop/errors.js';
 import { AF_UNIX, AF_UNSPEC, SOCK_STREAM } from './constants.js';
 import { GaiError, toSockaddr, type Address } from './address.js';
 import { abortReason, onAbort, signalOf, type AbortOptions } from './abort.js';
@@ -32,6 +33,7 @@ class HostResolver {
 
   /** Starts a lookup; cb runs in a reactor callback. Returns a cancel function (idempotent). */
   lookup(host: string, port: number, family: number, socktype: number, cb: RawCallback): () => void {
+    if (this.reactor.isClosed()) throw reactorClosed();
     const resolver = (this.resolver ??= new native.Resolver());
     const id = this.nextId++;
     check(resolver.submit(id, host, port, family, socktype, this.delayMs), 'getaddrinfo', `(${host})`);
@@ -48,7 +50,7 @@ class HostResolver {
 
   /** Tests only: while held, lookups stay in flight. */
   hold(flag: boolean): void {
-    (this.resolver ??= new native.Resolver()).hold(flag);
+    if (!this.reactor.isClosed()) (this.resolver ??= new native.Resolver()).hold(flag);
   }
 
   private deliver(): void {
