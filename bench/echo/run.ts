@@ -44,6 +44,7 @@ const allServers: ServerDef[] = [
   { id: 'reactor', name: 'Reactor + Protocol (blocking)', file: 'examples/echo-protocol.js' },
   { id: 'attached', name: 'Reactor + Protocol (attached)', file: 'examples/echo-protocol.js', args: '--attach' },
   { id: 'buffered', name: 'BufferedProtocol (blocking)', file: 'bench/servers/buffered-echo.js' },
+  { id: 'streams', name: 'streams, await (attached)', file: 'bench/servers/streams-echo.js' },
 ];
 const only = onlyArg ? new Set(['net', ...onlyArg.split(',')]) : null;
 const servers = allServers.filter((s) => !only || only.has(s.id));
