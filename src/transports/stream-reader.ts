@@ -30,10 +30,13 @@ function toSeparator(sep: Separator): Buffer {
 
 export class StreamReader implements AsyncIterable<Buffer> {
   readonly limit: number;
-  // Unread bytes are buf[start, end); compacted or regrown when appending runs out of room.
-  private buf: Buffer = EMPTY;
-  private start = 0;
-  private end = 0;
+  // Unread bytes: the chunks as fed (no copy on the way in), the first one from `head` on. A read
+  // inside the first chunk is a view of it; only a search or read across chunks joins them.
+  private chunks: Buffer[] = [];
+  private head = 0;
+  private size = 0;
+  /** Where joined chunks live (see contiguous()); null until a read spans chunks. */
+  private joinStore: Buffer | null = null;
   private eof = false;
   private error: Error | null = null;
   private transport: Transport | null = null;
@@ -49,7 +52,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
 
   /** Bytes buffered and not yet read. */
   get bufferedBytes(): number {
-    return this.end - this.start;
+    return this.size;
   }
 
   /** The error the connection failed with, or null. */
@@ -59,7 +62,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
 
   /** True once EOF was fed and every byte has been read. */
   atEof(): boolean {
-    return this.eof && this.start === this.end;
+    return this.eof && this.size === 0;
   }
 
   // ---- fed by the protocol ---------------------------------------------------------------------
@@ -70,13 +73,14 @@ export class StreamReader implements AsyncIterable<Buffer> {
     this.transport = transport;
   }
 
-  /** Appends data; pauses the transport above 2 × limit unread bytes. */
+  /** Appends data, which is kept as it is (don't change it afterwards); pauses the transport above 2 × limit unread bytes. */
   feedData(data: Uint8Array): void {
     if (this.eof) throw new Error('feedData() after feedEof()');
     if (data.length === 0) return;
-    this.append(data);
+    this.chunks.push(Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    this.size += data.length;
     this.wake(null);
-    if (this.transport !== null && !this.paused && this.end - this.start > 2 * this.limit) {
+    if (this.transport !== null && !this.paused && this.size > 2 * this.limit) {
       this.paused = true;
       this.transport.pauseReading();
     }
@@ -118,8 +122,8 @@ export class StreamReader implements AsyncIterable<Buffer> {
         throw err;
       }
     }
-    if (this.start === this.end && !this.eof) await this.waitForData('read', signal);
-    return this.take(Math.min(n, this.end - this.start));
+    if (this.size === 0 && !this.eof) await this.waitForData('read', signal);
+    return this.take(Math.min(n, this.size));
   }
 
   /** Through the next '\n' (included); the rest at EOF; an empty Buffer at EOF with nothing left. */
@@ -130,10 +134,8 @@ export class StreamReader implements AsyncIterable<Buffer> {
       if (err instanceof IncompleteReadError) return err.partial;
       if (err instanceof LimitOverrunError) {
         // As asyncio: the over-long line is dropped, with its separator if it had arrived.
-        const sepAt = this.start + err.consumed;
-        if (sepAt < this.end && this.buf[sepAt] === 0x0a) this.start = sepAt + 1;
-        else this.start = this.end;
-        this.maybeResume();
+        const view = this.contiguous();
+        this.discard(err.consumed < view.length && view[err.consumed] === 0x0a ? err.consumed + 1 : view.length);
         throw new ValueError(err.message);
       }
       throw err;
@@ -159,9 +161,9 @@ export class StreamReader implements AsyncIterable<Buffer> {
     let matchAt = -1;
     let matchLen = 0;
     for (;;) {
-      const buflen = this.end - this.start;
+      const buflen = this.size;
       if (buflen - offset >= minLen) {
-        const view = this.buf.subarray(this.start, this.end);
+        const view = this.contiguous();
         for (const sep of seps) {
           const i = view.indexOf(sep, offset);
           if (i !== -1 && (matchAt === -1 || i < matchAt)) {
@@ -174,8 +176,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
         if (offset > this.limit) throw new LimitOverrunError('Separator is not found, and chunk exceed the limit', offset);
       }
       if (this.eof) {
-        const rest = this.take(this.end - this.start);
-        throw new IncompleteReadError(rest, null);
+        throw new IncompleteReadError(this.take(this.size), null);
       }
       await this.waitForData('readUntil', signal);
     }
@@ -189,8 +190,8 @@ export class StreamReader implements AsyncIterable<Buffer> {
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new ValueError(`readExactly size must be a non-negative integer, got ${String(n)}`);
     this.throwIfFailed();
     if (n === 0) return EMPTY;
-    while (this.end - this.start < n) {
-      if (this.eof) throw new IncompleteReadError(this.take(this.end - this.start), n);
+    while (this.size < n) {
+      if (this.eof) throw new IncompleteReadError(this.take(this.size), n);
       await this.waitForData('readExactly', signal);
     }
     return this.take(n);
@@ -241,46 +242,69 @@ export class StreamReader implements AsyncIterable<Buffer> {
     this.waiter?.(err);
   }
 
-  private append(data: Uint8Array): void {
-    const len = this.end - this.start;
-    if (this.end + data.length > this.buf.length) {
-      if (len + data.length <= this.buf.length >>> 1) {
-        this.buf.copyWithin(0, this.start, this.end);
+  /**
+   * The unread bytes as one Buffer. Joining goes into a store with spare room that later joins
+   * append to, so a line trickling in byte by byte costs linear time, not quadratic.
+   */
+  private contiguous(): Buffer {
+    const chunks = this.chunks;
+    if (chunks.length === 0) return EMPTY;
+    if (chunks.length > 1) {
+      const first = chunks[0]!;
+      const store = this.joinStore;
+      const firstEnd = first.byteOffset + first.length;
+      let joined: Buffer;
+      if (store !== null && first.buffer === store.buffer && firstEnd + this.size - (first.length - this.head) <= store.byteOffset + store.length) {
+        // The first chunk is the store's filled part: copy only the new chunks after it. Bytes
+        // past its end were never handed out, so writing there changes no one's view.
+        let at = firstEnd - store.byteOffset;
+        for (let i = 1; i < chunks.length; i++) at += chunks[i]!.copy(store, at);
+        joined = store.subarray(first.byteOffset - store.byteOffset + this.head, at);
       } else {
-        const grown = Buffer.allocUnsafe(Math.max(2 * this.buf.length, len + data.length, 1024));
-        this.buf.copy(grown, 0, this.start, this.end);
-        this.buf = grown;
+        const fresh = Buffer.allocUnsafeSlow(Math.max(2 * this.size, 4096));
+        let at = first.copy(fresh, 0, this.head);
+        for (let i = 1; i < chunks.length; i++) at += chunks[i]!.copy(fresh, at);
+        this.joinStore = fresh;
+        joined = fresh.subarray(0, at);
       }
-      this.start = 0;
-      this.end = len;
+      this.chunks = [joined];
+      this.head = 0;
     }
-    this.buf.set(data, this.end);
-    this.end += data.length;
+    return this.chunks[0]!.subarray(this.head);
   }
 
   /** Puts bytes back in front of the buffer (an aborted read(-1)). */
   private unread(data: Buffer): void {
-    const rest = this.buf.subarray(this.start, this.end);
-    const merged = Buffer.allocUnsafe(Math.max(1024, data.length + rest.length));
-    data.copy(merged, 0);
-    rest.copy(merged, data.length);
-    this.buf = merged;
-    this.start = 0;
-    this.end = data.length + rest.length;
+    if (this.head > 0) {
+      this.chunks[0] = this.chunks[0]!.subarray(this.head);
+      this.head = 0;
+    }
+    this.chunks.unshift(data);
+    this.size += data.length;
   }
 
-  /** Removes and returns the first n buffered bytes (a copy: the buffer is reused). */
+  /** Removes and returns the first n buffered bytes: a view when they lie in one chunk. */
   private take(n: number): Buffer {
     if (n === 0) return EMPTY;
-    const out = Buffer.from(this.buf.subarray(this.start, this.start + n));
-    this.start += n;
-    if (this.start === this.end) this.start = this.end = 0;
-    this.maybeResume();
+    const first = this.chunks[0]!;
+    const out = first.length - this.head >= n ? first.subarray(this.head, this.head + n) : this.contiguous().subarray(0, n);
+    this.discard(n);
     return out;
   }
 
+  /** Drops the first n buffered bytes. */
+  private discard(n: number): void {
+    this.size -= n;
+    let left = n + this.head;
+    let i = 0;
+    while (i < this.chunks.length && left >= this.chunks[i]!.length) left -= this.chunks[i++]!.length;
+    if (i > 0) this.chunks.splice(0, i);
+    this.head = this.chunks.length > 0 ? left : 0;
+    this.maybeResume();
+  }
+
   private maybeResume(): void {
-    if (this.paused && this.end - this.start <= this.limit) {
+    if (this.paused && this.size <= this.limit) {
       this.paused = false;
       this.transport?.resumeReading();
     }
