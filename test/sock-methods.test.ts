@@ -12,6 +12,7 @@ import { EVENT_READ, EVENT_WRITE } from '../src/selectors/index.js';
 import {
   Socket, socketpair, AF_INET, SOCK_DGRAM, SOL_SOCKET, SO_SNDBUF, SO_RCVBUF, ValueError, OSError,
 } from '../src/transports/index.js';
+import { hostResolver } from '../src/transports/host-resolver.js';
 import { openFdCount, withTimeout } from './helpers/index.js';
 
 const test = suite('sock-methods');
@@ -335,6 +336,43 @@ test('sockSendto / sockRecvfrom over UDP: exact datagrams and sender', () =>
     assert.is(await reactor.sockSendto(tx, '', rx.getsockname()), 0);
     const [empty] = await reactor.sockRecvfrom(rx, 100);
     assert.is(empty.length, 0);
+  }));
+
+test('AbortSignal at every await point of every sock_* method: rejects with the reason, nothing left watched', () =>
+  withReactor(async (reactor, own) => {
+    const [a, b] = nonBlockingPair();
+    const [full, fullPeer] = fullPair();
+    const l = listener();
+    const udp = new Socket(AF_INET, SOCK_DGRAM);
+    udp.bind(['127.0.0.1', 0]);
+    udp.setBlocking(false);
+    const c1 = new Socket();
+    const c2 = new Socket(AF_INET, SOCK_DGRAM);
+    c1.setBlocking(false);
+    c2.setBlocking(false);
+    own(a, b, full, fullPeer, l, udp, c1, c2);
+    // Names stay in flight while held, so the connect/sendto lookups are aborted mid-resolution.
+    hostResolver(reactor).hold(true);
+    const cases: Array<[string, number, (signal: AbortSignal) => Promise<unknown>]> = [
+      ['sockRecv', a.fileno(), (signal) => reactor.sockRecv(a, 1, { signal })],
+      ['sockRecvInto', a.fileno(), (signal) => reactor.sockRecvInto(a, Buffer.alloc(1), { signal })],
+      ['sockRecvfrom', udp.fileno(), (signal) => reactor.sockRecvfrom(udp, 10, { signal })],
+      ['sockAccept', l.fileno(), (signal) => reactor.sockAccept(l, { signal })],
+      ['sockSendall', full.fileno(), (signal) => reactor.sockSendall(full, Buffer.alloc(10), { signal })],
+      ['sockConnect (resolving)', c1.fileno(), (signal) => reactor.sockConnect(c1, ['localhost', 9], { signal })],
+      ['sockSendto (resolving)', c2.fileno(), (signal) => reactor.sockSendto(c2, 'x', ['localhost', 9], { signal })],
+    ];
+    for (const [name, fd, start] of cases) {
+      const ac = new AbortController();
+      const p = start(ac.signal);
+      await tick(reactor);
+      const reason = new Error(name);
+      ac.abort(reason);
+      assert.is(await p.catch((e: unknown) => e), reason, name);
+      assert.is(reactor.watchedEvents(fd), 0, `${name}: nothing watched`);
+      assert.is(getEventListeners(ac.signal, 'abort').length, 0, `${name}: listener removed`);
+    }
+    hostResolver(reactor).hold(false);
   }));
 
 test('no fd left open', () => {
