@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -38,7 +37,6 @@ struct Job {
   std::string service;
   int family;
   int socktype;
-  int delayMs;  // tests only: a resolution that is slow on purpose
 };
 
 struct Outcome {
@@ -92,7 +90,6 @@ void Work(std::shared_ptr<State> state) {
       job = std::move(state->jobs.front());
       state->jobs.pop_front();
     }
-    if (job.delayMs > 0) std::this_thread::sleep_for(std::chrono::milliseconds(job.delayMs));
     Outcome outcome = Resolve(job);
     std::lock_guard<std::mutex> lock(state->mutex);
     if (state->closed) continue;  // dropped: nobody is waiting any more
@@ -161,7 +158,7 @@ class Resolver : public Napi::ObjectWrap<Resolver> {
     return Result(info.Env(), state_->readFd);
   }
 
-  // submit(id, host, port, family, socktype, delayMs) -> 0 | -EBADF once closed
+  // submit(id, host, port, family, socktype) -> 0 | -EBADF once closed | -EAGAIN (no thread)
   Napi::Value Submit(const Napi::CallbackInfo& info) {
     Job job;
     job.id = ArgNumber(info, 0, "id");
@@ -171,7 +168,6 @@ class Resolver : public Napi::ObjectWrap<Resolver> {
     job.service = std::to_string(ArgInteger(info, 2, "port", 0, 65535));
     job.family = ArgInt(info, 3, "family");
     job.socktype = ArgInt(info, 4, "socktype");
-    job.delayMs = static_cast<int>(ArgInteger(info, 5, "delayMs", 0, 600000));
     std::lock_guard<std::mutex> lock(state_->mutex);
     if (state_->closed) return Result(info.Env(), -EBADF);
     state_->jobs.push_back(std::move(job));
@@ -179,7 +175,7 @@ class Resolver : public Napi::ObjectWrap<Resolver> {
       state_->workers++;
       try {
         std::thread(Work, state_).detach();
-      } catch (const std::system_error& e) {
+      } catch (const std::system_error&) {
         state_->workers--;
         state_->jobs.pop_back();
         return Result(info.Env(), -EAGAIN);

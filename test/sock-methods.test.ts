@@ -10,7 +10,7 @@ import { runInNewContext } from 'node:vm';
 import { Reactor } from '../src/loop/index.js';
 import { EVENT_READ, EVENT_WRITE } from '../src/selectors/index.js';
 import {
-  Socket, socketpair, AF_INET, SOCK_DGRAM, SOL_SOCKET, SO_SNDBUF, SO_RCVBUF, ValueError, OSError,
+  Socket, socketpair, AF_INET, AF_INET6, SOCK_DGRAM, SOL_SOCKET, SO_SNDBUF, SO_RCVBUF, ValueError, OSError,
 } from '../src/transports/index.js';
 import { hostResolver } from '../src/transports/host-resolver.js';
 import { openFdCount, withTimeout } from './helpers/index.js';
@@ -227,6 +227,24 @@ test('sockConnect to a host name resolves it off the loop', () =>
     const [conn] = await reactor.sockAccept(l);
     own(conn);
     assert.equal(conn.getpeername(), c.getsockname());
+    // An AF_INET6 socket asks the resolver for IPv6 addresses of the name.
+    const l6 = new Socket(AF_INET6);
+    own(l6);
+    try {
+      l6.bind(['::1', 0]);
+      await reactor.getaddrinfo('localhost', 0, { family: AF_INET6 });
+    } catch {
+      return console.log('  (no IPv6 loopback or no IPv6 localhost here: the AF_INET6 half skipped)');
+    }
+    l6.listen(4);
+    l6.setBlocking(false);
+    const c6 = new Socket(AF_INET6);
+    c6.setBlocking(false);
+    own(c6);
+    await reactor.sockConnect(c6, ['localhost', (l6.getsockname() as [string, number])[1]]);
+    const [conn6] = await reactor.sockAccept(l6);
+    own(conn6);
+    assert.is((conn6.getpeername() as [string, number])[0], '::1');
   }));
 
 test('sockSendall: 4 MiB byte-exact to a slow reader; sockRecvInto fills the given buffer', () =>

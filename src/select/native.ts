@@ -23,7 +23,7 @@ export interface ResolveFailure {
 export interface ResolverNative {
   fileno(): number;
   /** 0, or -errno (-EBADF once closed, -EAGAIN when no thread could be started). */
-  submit(id: number, host: string, port: number, family: number, socktype: number, delayMs: number): number;
+  submit(id: number, host: string, port: number, family: number, socktype: number): number;
   take(): Array<[number, Buffer[] | ResolveFailure]>;
   /** Tests only: while held, workers wait before resolving. */
   hold(flag: boolean): void;

@@ -24,8 +24,6 @@ class HostResolver {
   private readonly pending = new Map<number, RawCallback>();
   private nextId = 1;
   private watching = false;
-  /** Tests only: each lookup sleeps this long on its worker first. */
-  delayMs = 0;
 
   constructor(private readonly reactor: Reactor) {
     reactor.once('close', () => this.close());
@@ -36,7 +34,7 @@ class HostResolver {
     if (this.reactor.isClosed()) throw reactorClosed();
     const resolver = (this.resolver ??= new native.Resolver());
     const id = this.nextId++;
-    check(resolver.submit(id, host, port, family, socktype, this.delayMs), 'getaddrinfo', `(${host})`);
+    check(resolver.submit(id, host, port, family, socktype), 'getaddrinfo', `(${host})`);
     this.pending.set(id, cb);
     if (!this.watching) {
       this.watching = true;
@@ -141,7 +139,8 @@ export function resolveSockaddr(reactor: Reactor, family: number, socktype: numb
     if (family === AF_UNIX || !Array.isArray(addr) || typeof addr[0] !== 'string' || isLiteralHost(addr[0])) {
       return Promise.resolve(toSockaddr(family, addr, socktype));
     }
-    toSockaddr(family, ['0.0.0.0', addr[1]], socktype); // validates the port before any lookup
+    const port = addr[1];
+    if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be an integer 0-65535, got ${String(port)}`);
   } catch (err) {
     return Promise.reject(err);
   }
