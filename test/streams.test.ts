@@ -363,7 +363,11 @@ e2e('drain: at once below the high-water mark; N concurrent drains all resolve w
 e2e('connection lost during drain() and during readExactly(): every waiter rejects at once', () =>
   run(async (reactor) => {
     const peers: Array<{ reader: StreamReader; writer: StreamWriter }> = [];
-    const server = reactor.startServer((reader, writer) => void peers.push({ reader, writer }));
+    const server = reactor.startServer((reader, writer) => {
+      // The peer reads nothing, so our write buffer cannot drain below the mark meanwhile.
+      writer.transport.pauseReading();
+      peers.push({ reader, writer });
+    });
     const [, port] = server.address() as [string, number];
     const [reader, writer] = await reactor.openConnection({ port });
     writer.transport.setWriteBufferLimits({ high: 1024 });

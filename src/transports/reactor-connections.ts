@@ -46,13 +46,8 @@ export class ConnectionMethods {
     if (address === null || typeof address !== 'object') throw new TypeError('address must be { host, port } or { path }');
     if (options?.tls !== undefined) throw tlsUnavailable();
     const protocol = makeProtocol(protocolFactory);
-    if (address.path !== undefined) return connectSockaddr(this, protocol, AF_UNIX, toSockaddr(AF_UNIX, address.path), address.path);
-    if (typeof address.port !== 'number') throw new TypeError('port must be a number');
-    const host = address.host ?? '127.0.0.1';
-    const label = `${host}:${address.port}`;
-    if (!isLiteralHost(host)) return connectByName(this, protocol, host, address.port, label);
-    const first = resolveStream(host, address.port)[0]!;
-    return connectSockaddr(this, protocol, first.family, first.sockaddr, label);
+    const transport = connectTransport(this, protocol, address);
+    return transport;
   }
 
   /** A read transport over a pipe fd (made non-blocking). */
@@ -65,12 +60,23 @@ export class ConnectionMethods {
     return pipeTransport(this, protocolFactory, fd, 'write-pipe');
   }
 }
+/** A socket transport connecting to address: at once for a path or a literal, after a lookup for a name. */
+function connectTransport(reactor: Reactor, protocol: AnyProtocol, address: ConnectOptions): Transport {
+  if (address.path !== undefined) return connectSockaddr(reactor, protocol, AF_UNIX, toSockaddr(AF_UNIX, address.path), address.path);
+  if (typeof address.port !== 'number') throw new TypeError('port must be a number');
+  const host = address.host ?? '127.0.0.1';
+  const label = `${host}:${address.port}`;
+  if (!isLiteralHost(host)) return connectByName(reactor, protocol, host, address.port, label);
+  const first = resolveStream(host, address.port)[0]!;
+  return connectSockaddr(reactor, protocol, first.family, first.sockaddr, label);
+}
+
 /** A transport connecting to a sockaddr: connected() once the connect completes. */
 function connectSockaddr(reactor: Reactor, protocol: AnyProtocol, family: number, sockaddr: Buffer, label: string): Transport {
   const fd = check(native.socket(family, SOCK_STREAM, 0, true), 'socket');
   if (family !== AF_UNIX) native.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, 1);
   const transport = new Transport(reactor, fd, protocol, 'socket');
-  transport.beginConnecting();
+  transport.waitForConnect();
   startConnect(reactor, transport, sockaddr, label);
   return transport;
 }
@@ -83,7 +89,7 @@ function connectSockaddr(reactor: Reactor, protocol: AnyProtocol, family: number
 function connectByName(reactor: Reactor, protocol: AnyProtocol, host: string, port: number, label: string): Transport {
   const fd = check(native.socket(AF_INET, SOCK_STREAM, 0, true), 'socket');
   const transport = new Transport(reactor, fd, protocol, 'socket');
-  transport.beginConnecting();
+  transport.waitForConnect();
   const cancel = lookupHost(reactor, host, port, AF_UNSPEC, SOCK_STREAM, (err, sockaddrs) => {
     if (transport.fileno() < 0) return; // aborted, or closed with nothing to send
     if (err !== null) return failTransport(transport, err);
@@ -107,6 +113,8 @@ function startConnect(reactor: Reactor, transport: Transport, sockaddr: Buffer, 
   const r = native.connect(fd, sockaddr);
   if (r === 0) transport.connected();
   else if (r === -ERRNO.EINPROGRESS || r === -ERRNO.EAGAIN) {
+    // (EAGAIN from an AF_UNIX listener with a full backlog is not "under way": the xport branch
+    // fixes that here.)
     reactor.addWriter(fd, () => {
       reactor.removeWriter(fd);
       const out = new Int32Array(1);

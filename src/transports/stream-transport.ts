@@ -47,7 +47,7 @@ const EOF_PENDING = 1 << 5; // writeEof() waits for the buffer to drain
 const EOF_SENT = 1 << 6;
 const LOST_CALLED = 1 << 7; // connectionLost ran
 const WATCH_READER_GONE = 1 << 8; // a FIFO write end: its read-readiness means the reader is gone
-const CONNECTING = 1 << 9; // createConnection: resolving or connecting; writes wait in the queue
+const CONNECTING = 1 << 9; // a connect (or the name lookup before it) is under way: writes queue, nothing is sent
 
 /**
  * The reader handle of a transport: it holds the transport in a field, so watching a connection
@@ -131,8 +131,8 @@ export class Transport extends EventEmitter {
     });
   }
 
-  /** @internal createConnection: until connected(), writes only queue (nothing is sent). */
-  beginConnecting(): void {
+  /** @internal A connect (or its name lookup) is under way: write() queues until connected() (or the failure). */
+  waitForConnect(): void {
     this.flags |= CONNECTING;
   }
 
