@@ -332,7 +332,8 @@ e2e('drain: at once below the high-water mark; N concurrent drains all resolve w
   run(async (reactor) => {
     let peer: { reader: StreamReader; writer: StreamWriter } | undefined;
     const server = reactor.startServer((reader, writer) => {
-      peer = { reader, writer }; // reads only when the test says so
+      writer.transport.pauseReading(); // no read-ahead either: reads only when the test says so
+      peer = { reader, writer };
     });
     const [, port] = server.address() as [string, number];
     const [, writer] = await reactor.openConnection({ port });
@@ -350,6 +351,7 @@ e2e('drain: at once below the high-water mark; N concurrent drains all resolve w
     await sleep(reactor, 5);
     assert.is(settled, 0, 'above the mark: waiting');
     while (peer === undefined) await sleep(reactor, 0);
+    peer.writer.transport.resumeReading();
     const got = await peer.reader.readExactly(written + 5);
     assert.is(got.length, written + 5);
     await Promise.all(drains);
