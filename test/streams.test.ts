@@ -4,7 +4,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash, randomBytes } from 'node:crypto';
 import { getEventListeners } from 'node:events';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Reactor, type ExceptionContext } from '../src/loop/index.js';
 import {
   StreamReader, StreamWriter, IncompleteReadError, LimitOverrunError, ValueError, type Transport, type Server,
@@ -473,6 +475,22 @@ e2e('openConnection failures reject: refused, unknown host', () =>
     assert.ok(['ENOTFOUND', 'EAI_AGAIN'].includes(unknown.code), unknown.code);
     assert.is(unknown.hostname, 'no-such-host.invalid');
     assert.instance(await rejection(reactor.openConnection({ port }, { limit: 0 })), ValueError);
+  }));
+
+e2e('over a Unix socket path too', () =>
+  run(async (reactor) => {
+    const path = join(tmpdir(), `selectloop-streams-${process.pid}.sock`);
+    const server = reactor.startServer(async (reader, writer) => {
+      writer.write((await reader.readUntil('.')).toString().toUpperCase());
+      writer.close();
+    }, { path });
+    const [reader, writer] = await reactor.openConnection({ path });
+    writer.write('unix.');
+    assert.is((await reader.read()).toString(), 'UNIX.');
+    writer.close();
+    await writer.waitClosed();
+    closeServer(server);
+    assert.not.ok(existsSync(path), 'the socket file is removed');
   }));
 
 e2e('no fd left open', () => {
