@@ -7,7 +7,7 @@ import type { Reactor } from '../loop/reactor.js';
 import { reactorClosed } from '../loop/errors.js';
 import { AF_INET, AF_UNIX, AF_UNSPEC, IPPROTO_TCP, SOCK_STREAM, SOL_SOCKET, SO_ERROR, TCP_NODELAY } from './constants.js';
 import { isLiteralHost, lookupHost } from './host-resolver.js';
-import { resolveStream, toSockaddr } from './address.js';
+import { checkUnixPath, resolveStream, toSockaddr } from './address.js';
 import { Transport } from './stream-transport.js';
 import { Server, type ServerOptions } from './server.js';
 import { makeProtocol, type AnyProtocol } from './protocols.js';
@@ -62,7 +62,7 @@ export class ConnectionMethods {
 }
 /** A socket transport connecting to address: at once for a path or a literal, after a lookup for a name. */
 function connectTransport(reactor: Reactor, protocol: AnyProtocol, address: ConnectOptions): Transport {
-  if (address.path !== undefined) return connectSockaddr(reactor, protocol, AF_UNIX, toSockaddr(AF_UNIX, address.path), address.path);
+  if (address.path !== undefined) return connectSockaddr(reactor, protocol, AF_UNIX, toSockaddr(AF_UNIX, checkUnixPath(address.path)), address.path);
   if (typeof address.port !== 'number') throw new TypeError('port must be a number');
   const host = address.host ?? '127.0.0.1';
   const label = `${host}:${address.port}`;
@@ -112,16 +112,21 @@ function startConnect(reactor: Reactor, transport: Transport, sockaddr: Buffer, 
   const fd = transport.fileno();
   const r = native.connect(fd, sockaddr);
   if (r === 0) transport.connected();
-  else if (r === -ERRNO.EINPROGRESS || r === -ERRNO.EAGAIN) {
-    // (EAGAIN from an AF_UNIX listener with a full backlog is not "under way": the xport branch
-    // fixes that here.)
-    reactor.addWriter(fd, () => {
-      reactor.removeWriter(fd);
-      const out = new Int32Array(1);
-      native.getsockopt(fd, SOL_SOCKET, SO_ERROR, out);
-      if (out[0] === 0) transport.connected();
-      else failTransport(transport, osError(-out[0]!, 'connect', label));
-    });
+  else if (r === -ERRNO.EINPROGRESS) {
+    // Only EINPROGRESS is "under way" (as libuv): EAGAIN is a failure, e.g. an AF_UNIX
+    // listener whose backlog is full, and must not surface later as ENOTCONN.
+    try {
+      reactor.addWriter(fd, () => {
+        reactor.removeWriter(fd);
+        const out = new Int32Array(1);
+        native.getsockopt(fd, SOL_SOCKET, SO_ERROR, out);
+        if (out[0] === 0) transport.connected();
+        else failTransport(transport, osError(-out[0]!, 'connect', label));
+      });
+    } catch (err) {
+      // The selector refused the fd (SelectSelector past FD_SETSIZE): the connect fails, the fd is freed.
+      failTransport(transport, err as Error);
+    }
   } else {
     reactor.callSoon(() => failTransport(transport, osError(r, 'connect', label)));
   }
