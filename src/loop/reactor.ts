@@ -72,7 +72,7 @@ export class Reactor extends EventEmitter implements HandleOwner {
   /**
    * asyncio.run's shape: a new reactor attached to Node's loop, `await main(reactor)`, then the
    * reactor is closed (also when main throws or rejects). Resolves with main's result. `options`
-   * are the constructor's. Transports still open when main returns are not closed for you.
+   * are the constructor's. Whatever is still open on the reactor then is closed with it (see close()).
    */
   static async run<T>(main: (reactor: Reactor) => T | PromiseLike<T>, options?: ReactorOptions): Promise<T> {
     checkCallback(main, 'main');

@@ -7,7 +7,7 @@ import type { Reactor } from '../loop/reactor.js';
 import { reactorClosed } from '../loop/errors.js';
 import { AF_INET, AF_UNIX, AF_UNSPEC, IPPROTO_TCP, SOCK_STREAM, SOL_SOCKET, SO_ERROR, TCP_NODELAY } from './constants.js';
 import { isLiteralHost, lookupHost } from './host-resolver.js';
-import { checkUnixPath, resolveStream, toSockaddr } from './address.js';
+import { unixPathOption, resolveStream, toSockaddr } from './address.js';
 import { Transport } from './stream-transport.js';
 import { Server, type ServerOptions } from './server.js';
 import { makeProtocol, type AnyProtocol } from './protocols.js';
@@ -62,7 +62,7 @@ export class ConnectionMethods {
 }
 /** A socket transport connecting to address: at once for a path or a literal, after a lookup for a name. */
 function connectTransport(reactor: Reactor, protocol: AnyProtocol, address: ConnectOptions): Transport {
-  if (address.path !== undefined) return connectSockaddr(reactor, protocol, AF_UNIX, toSockaddr(AF_UNIX, checkUnixPath(address.path)), address.path);
+  if (address.path !== undefined) return connectSockaddr(reactor, protocol, AF_UNIX, toSockaddr(AF_UNIX, unixPathOption(address.path)), address.path);
   if (typeof address.port !== 'number') throw new TypeError('port must be a number');
   const host = address.host ?? '127.0.0.1';
   const label = `${host}:${address.port}`;
