@@ -68,13 +68,14 @@ class HostResolver {
   }
 
   private stopWatchingIfIdle(): void {
-    if (this.pending.size > 0 || !this.watching) return;
+    if (this.pending.size > 0 || !this.watching || this.resolver === null) return;
     this.watching = false;
-    this.reactor.removeReader(this.resolver!.fileno());
+    this.reactor.removeReader(this.resolver.fileno());
   }
 
   private close(): void {
     this.pending.clear();
+    this.watching = false;
     this.resolver?.close();
     this.resolver = null;
   }
