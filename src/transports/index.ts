@@ -12,3 +12,7 @@ export { Transport, type TransportKind, type TransportExtra } from './stream-tra
 export { Server, type ServerOptions } from './server.js';
 export type { ConnectOptions } from './reactor-connections.js';
 export type { Protocol, BufferedProtocol, BaseProtocol, AnyProtocol } from './protocols.js';
+export { DatagramTransport, DATAGRAM_OVERHEAD, DATAGRAM_QUEUE_CAP } from './datagram-transport.js';
+export type { DatagramProtocol } from './datagram-protocol.js';
+export type { DatagramEndpointOptions } from './reactor-datagrams.js';
+export * from './datagram-constants.js';

@@ -1,0 +1,523 @@
+// A datagram transport over a non-blocking UDP or Unix datagram socket: asyncio's
+// _SelectorDatagramTransport, reading and writing in batches (recvmmsg/sendmmsg, cpp/datagrams.cc).
+//
+// Reading: each readable event drains up to READ_BATCHES batches of BATCH datagrams into one
+// shared scratch area, then copies each datagram into the shared read slab, so every Buffer handed
+// to datagramReceived is its own memory and stays valid after the next batch (libuv#2791 broke its
+// users by sharing batch memory). A datagram the kernel truncated never reaches datagramReceived.
+//
+// Errors (as asyncio and the issue have them): an ICMP report or EMSGSIZE goes to errorReceived
+// and the endpoint keeps running (python/cpython#91227, MagicStack/uvloop#545); would-block and
+// ENOBUFS wait for the next writable event (libuv's uv__udp_sendmsg); anything else is fatal and
+// reaches connectionLost(err) exactly once. Reading the socket is what clears a pending socket
+// error (sk_err), so an EPOLLERR is consumed by the next recv and never spins the loop.
+import { native } from '../select/native.js';
+import { osError, isWouldBlock, ERRNO, ValueError, type OSError } from '../select/errors.js';
+import { toBytes } from '../select/fds.js';
+import type { Reactor } from '../loop/reactor.js';
+import { Handle, NO_ARGS } from '../loop/handle.js';
+import { EVENT_READ } from '../selectors/index.js';
+import { AF_UNIX, SOCK_DGRAM } from './constants.js';
+import { toSockaddr, type Address } from './address.js';
+import { datagramNative } from './datagram-native.js';
+import type { DatagramProtocol } from './datagram-protocol.js';
+import { isReadSlabView, readSlab, readSlabOffset, takeRead } from './read-slab.js';
+import { transportClosedError } from './stream-transport.js';
+import { transportSocket } from './transport-socket.js';
+import type { Socket } from './socket.js';
+
+const dn = datagramNative;
+const BATCH = dn.datagramConstants.BATCH_MAX!;
+const NAME_SLOT = dn.datagramConstants.NAME_SLOT!;
+/** Receive slot per datagram: the largest UDP payload fits (65 507 B over IPv4, 65 527 over IPv6). */
+const SLOT_SIZE = 64 * 1024;
+/** Batches per readable event: a bound, so one busy endpoint cannot starve the others. */
+const READ_BATCHES = 4;
+/** Batches per writable event. */
+const WRITE_BATCHES = 16;
+/**
+ * Bytes counted per queued datagram on top of its payload (its queue entries and address), so a
+ * flood of empty datagrams reaches the high-water mark too (python/cpython#113812). The same
+ * amount is added and subtracted, so the count returns to exactly 0 (python/cpython#135444).
+ */
+export const DATAGRAM_OVERHEAD = 32;
+/** The send queue's cap in counted bytes: past it a datagram is dropped with errorReceived(ENOBUFS). */
+export const DATAGRAM_QUEUE_CAP = 16 * 1024 * 1024;
+const DEFAULT_HIGH = 64 * 1024;
+const DEFAULT_LOW = 16 * 1024;
+
+const NEG_ENOBUFS = -ERRNO.ENOBUFS;
+/** Errors that leave the endpoint open (reported with errorReceived). */
+const SOFT_ERRORS = new Set(
+  ['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'EHOSTDOWN', 'ENETUNREACH', 'ENETDOWN', 'EMSGSIZE', 'EACCES', 'EPERM']
+    .map((name) => (ERRNO as Record<string, number | undefined>)[name])
+    .filter((e): e is number => e !== undefined)
+    .map((e) => -e),
+);
+const NEG_EMSGSIZE = -ERRNO.EMSGSIZE;
+
+function isSendRetry(result: number): boolean {
+  return isWouldBlock(result) || result === NEG_ENOBUFS;
+}
+
+// ---- receive scratch, shared by every datagram transport of this thread -----------------------
+let scratch: Buffer | null = null;
+const results = new Int32Array(4 * BATCH);
+const names = new Uint8Array((BATCH + 1) * NAME_SLOT); // the last slot: the sender decoded before
+/** The address of the sender decoded last; its bytes are in names' last slot (native keeps them). */
+let lastAddress: Address | null = null;
+/** Per batch: each datagram's sender (decoded only when it differs from the one before). */
+const batchAddresses: Array<Address | null> = new Array(BATCH).fill(null);
+/** Sockaddrs of addresses handed to protocols, so replying to one never resolves it again. */
+const sockaddrOf = new WeakMap<object, Buffer>();
+
+class ReadReadyHandle extends Handle {
+  constructor(
+    private readonly transport: DatagramTransport,
+    owner: Reactor,
+  ) {
+    super(datagramReadReady, NO_ARGS, owner);
+  }
+
+  override run(): void {
+    if (this.cancelled) return;
+    try {
+      this.transport['readReady']();
+    } catch (err) {
+      this.owner.runHandleFailed(this, err);
+    }
+  }
+}
+
+function datagramReadReady(): void {
+  // Named for error reports; ReadReadyHandle.run does the work.
+}
+
+export interface DatagramTransportInit {
+  family: number;
+  /** The peer of a connected endpoint. */
+  peer: Address | null;
+  peerSockaddr: Buffer | null;
+}
+
+export class DatagramTransport {
+  private fd: number;
+  private protocol: DatagramProtocol;
+  readonly family: number;
+  private readonly peer: Address | null;
+  private readonly peerSockaddr: Buffer | null;
+  private closing = false;
+  private lostScheduled = false;
+  private lostCalled = false;
+  private reading = false;
+  private readPaused = false;
+  private protocolPaused = false;
+  /** Datagrams already taken from the kernel when pauseReading() came mid-batch: [data | error, addr]. */
+  private held: Array<[Buffer | OSError, Address | null]> | null = null;
+  // The send queue: parallel arrays from `head` on (each datagram with its sockaddr, or null for
+  // the connected peer), so sendDatagrams takes them as they are.
+  private queueData: Uint8Array[] = [];
+  private queueAddr: Array<Uint8Array | null> = [];
+  private head = 0;
+  private queuedBytes = 0;
+  private high = DEFAULT_HIGH;
+  private low = DEFAULT_LOW;
+  private onWritable: (() => void) | null = null;
+  private extra: Record<string, unknown> | null = null;
+  // The last address given to sendto() and its sockaddr (a client replying to one peer).
+  private lastSendAddr: unknown = undefined;
+  private lastSendHost = '';
+  private lastSendPort = -1;
+  private lastSendSockaddr: Buffer | null = null;
+
+  /** @internal Made by reactor.createDatagramEndpoint(). */
+  constructor(
+    private readonly reactor: Reactor,
+    fd: number,
+    protocol: DatagramProtocol,
+    init: DatagramTransportInit,
+  ) {
+    this.fd = fd;
+    this.protocol = protocol;
+    this.family = init.family;
+    this.peer = init.peer;
+    this.peerSockaddr = init.peerSockaddr;
+  }
+
+  /** @internal connectionMade in the next iteration, then reading. */
+  start(): void {
+    this.reactor.callSoon(() => {
+      if (this.lostCalled) return;
+      this.protocol.connectionMade?.(this);
+      this.startReading();
+    });
+  }
+
+  // ---- reading -------------------------------------------------------------------------------
+
+  pauseReading(): void {
+    if (this.closing || this.readPaused) return;
+    this.readPaused = true;
+    this.stopReading();
+  }
+
+  resumeReading(): void {
+    if (this.closing || !this.readPaused) return;
+    this.readPaused = false;
+    if (this.held !== null) {
+      // Deliver what was already received first, in order, then read again.
+      this.reactor.callSoon(() => this.deliverHeld());
+      return;
+    }
+    this.startReading();
+  }
+
+  isReading(): boolean {
+    return !this.readPaused && !this.closing;
+  }
+
+  private startReading(): void {
+    if (this.closing || this.readPaused || this.reading) return;
+    this.reading = true;
+    this.reactor.watchFd(this.fd, EVENT_READ, new ReadReadyHandle(this, this.reactor));
+  }
+
+  private stopReading(): void {
+    if (!this.reading) return;
+    this.reading = false;
+    this.reactor.removeReader(this.fd);
+  }
+
+  private deliverHeld(): void {
+    const held = this.held;
+    if (held === null || this.closing || this.readPaused) return;
+    this.held = null;
+    for (let i = 0; i < held.length; i++) {
+      if (this.closing) return;
+      if (this.readPaused) {
+        this.held = held.slice(i);
+        return;
+      }
+      const [item, addr] = held[i]!;
+      if (!this.deliver(item, addr)) return;
+    }
+    this.startReading();
+  }
+
+  /** Hands one datagram (or a truncation error) to the protocol; false after a fatal error. */
+  private deliver(item: Buffer | OSError, addr: Address | null): boolean {
+    if (item instanceof Error) {
+      this.reportError(item);
+      return !this.lostScheduled;
+    }
+    try {
+      this.protocol.datagramReceived?.(item, addr);
+    } catch (err) {
+      this.fatalError(err, 'Fatal error: protocol.datagramReceived() call failed.');
+      return false;
+    }
+    return true;
+  }
+
+  private readReady(): void {
+    scratch ??= Buffer.allocUnsafe(BATCH * SLOT_SIZE); // untouched pages cost no memory
+    for (let batch = 0; batch < READ_BATCHES; batch++) {
+      if (!this.reading) return;
+      const n = dn.recvDatagrams(this.fd, scratch, 0, SLOT_SIZE, BATCH, results, names);
+      if (n < 0) {
+        if (isWouldBlock(n)) return;
+        if (SOFT_ERRORS.has(n)) {
+          this.reportError(osError(n, 'recvmsg'));
+          continue; // the error is consumed; more datagrams may be waiting
+        }
+        return this.fatalError(osError(n, 'recvmsg'), 'Fatal read error on datagram transport');
+      }
+      // Senders first, for the whole batch: names' last slot already moved to the batch's last one.
+      for (let i = 0; i < n; i++) {
+        const nameLen = results[4 * i + 2]!;
+        if (nameLen === 0) batchAddresses[i] = this.peer;
+        else if (results[4 * i + 3] === 1 && lastAddress !== null) batchAddresses[i] = lastAddress;
+        else batchAddresses[i] = lastAddress = decodeSender(i, nameLen);
+      }
+      for (let i = 0; i < n; i++) {
+        const addr = batchAddresses[i]!;
+        const item = results[4 * i + 1] === 1 ? truncated() : copyToSlab(scratch, i * SLOT_SIZE, results[4 * i]!);
+        if (this.closing) return;
+        if (this.readPaused) {
+          (this.held ??= []).push([item, addr]);
+          continue;
+        }
+        if (!this.deliver(item, addr)) return;
+      }
+      if (n < BATCH) return;
+    }
+  }
+
+  // ---- writing -------------------------------------------------------------------------------
+
+  /**
+   * Sends one datagram (never split or merged) to `addr`, or to the peer of a connected endpoint.
+   * It goes at once when nothing is queued; otherwise it queues and leaves in order. Your own
+   * buffers are copied if they must wait, so you may reuse them.
+   * @throws code ERR_TRANSPORT_CLOSED once close()/abort() was called; TypeError/ValueError for bad
+   * data or addresses (and nothing is sent or queued).
+   */
+  sendto(data: Uint8Array | string, addr?: Address | null): void {
+    const bytes = toBytes(data, 'data');
+    if (this.closing) throw transportClosedError('sendto()');
+    const sockaddr = this.destination(addr);
+    if (this.queuedBytes === 0) {
+      const r = sockaddr === null ? native.send(this.fd, bytes, 0, bytes.length, 0) : native.sendto(this.fd, bytes, 0, bytes.length, 0, sockaddr);
+      if (r >= 0) return;
+      if (!isSendRetry(r)) {
+        if (SOFT_ERRORS.has(r)) return this.reportError(osError(r, sockaddr === null ? 'send' : 'sendto'));
+        return this.fatalError(osError(r, sockaddr === null ? 'send' : 'sendto'), 'Fatal write error on datagram transport');
+      }
+    }
+    const cost = bytes.length + DATAGRAM_OVERHEAD;
+    if (this.queuedBytes + cost > DATAGRAM_QUEUE_CAP) {
+      return this.reportError(osError(NEG_ENOBUFS, 'sendto', '(the send queue is full)'));
+    }
+    // A read-slab view is never rewritten: an echo queues the received datagram without a copy.
+    this.queueData.push(isReadSlabView(bytes) ? bytes : Uint8Array.prototype.slice.call(bytes));
+    this.queueAddr.push(sockaddr);
+    const wasEmpty = this.queuedBytes === 0;
+    this.queuedBytes += cost;
+    if (wasEmpty) this.reactor.addWriter(this.fd, (this.onWritable ??= (): void => this.writeReady()));
+    this.maybePauseProtocol();
+  }
+
+  /** The sockaddr to send to: null for the connected peer. Throws for a wrong or missing address. */
+  private destination(addr: Address | null | undefined): Buffer | null {
+    if (addr === undefined || addr === null) {
+      if (this.peer === null) throw new ValueError('sendto() needs an address: this endpoint is not connected');
+      return null;
+    }
+    if (typeof addr === 'object' && addr === this.lastSendAddr) return this.checkPeer(this.lastSendSockaddr!, addr);
+    let sockaddr = typeof addr === 'object' && addr !== null ? sockaddrOf.get(addr) : undefined;
+    if (sockaddr === undefined) {
+      if (this.family !== AF_UNIX && Array.isArray(addr) && addr[0] === this.lastSendHost && addr[1] === this.lastSendPort && this.lastSendSockaddr !== null) {
+        sockaddr = this.lastSendSockaddr;
+      } else {
+        if (this.family !== AF_UNIX && Array.isArray(addr) && addr[1] === 0) throw new ValueError('cannot send to port 0');
+        sockaddr = toSockaddr(this.family, addr, SOCK_DGRAM);
+      }
+      if (this.family !== AF_UNIX && Array.isArray(addr)) {
+        this.lastSendHost = addr[0];
+        this.lastSendPort = addr[1];
+      }
+    }
+    this.lastSendAddr = addr;
+    this.lastSendSockaddr = sockaddr;
+    return this.checkPeer(sockaddr, addr);
+  }
+
+  private checkPeer(sockaddr: Buffer, addr: unknown): Buffer | null {
+    if (this.peerSockaddr === null) return sockaddr;
+    if (!this.peerSockaddr.equals(sockaddr)) {
+      throw new ValueError(`sendto() address ${JSON.stringify(addr)} is not this connected endpoint's peer ${JSON.stringify(this.peer)}`);
+    }
+    return null;
+  }
+
+  private writeReady(): void {
+    for (let batch = 0; batch < WRITE_BATCHES && this.head < this.queueData.length; batch++) {
+      const count = Math.min(this.queueData.length - this.head, BATCH);
+      const n = dn.sendDatagrams(this.fd, this.queueData, this.queueAddr, this.head, count);
+      if (n < 0) {
+        if (isSendRetry(n)) break;
+        const err = osError(n, 'sendmsg');
+        if (!SOFT_ERRORS.has(n)) return this.fatalError(err, 'Fatal write error on datagram transport');
+        // The datagram at the head failed on its own (too big, unreachable): drop it and go on.
+        this.dequeue(1);
+        this.reportError(err);
+        if (this.lostScheduled) return;
+        continue;
+      }
+      this.dequeue(n);
+    }
+    this.maybeResumeProtocol();
+    if (this.head < this.queueData.length || this.lostScheduled) return;
+    this.reactor.removeWriter(this.fd);
+    if (this.closing) this.scheduleConnectionLost(null);
+  }
+
+  private dequeue(n: number): void {
+    const data = this.queueData;
+    for (let i = this.head; i < this.head + n; i++) {
+      this.queuedBytes -= data[i]!.length + DATAGRAM_OVERHEAD;
+    }
+    this.head += n;
+    if (this.head === data.length) {
+      this.queueData = [];
+      this.queueAddr = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= data.length) {
+      this.queueData = data.slice(this.head);
+      this.queueAddr = this.queueAddr.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** Counted bytes waiting to be sent: payloads plus DATAGRAM_OVERHEAD per datagram. */
+  getWriteBufferSize(): number {
+    return this.queuedBytes;
+  }
+
+  /** Sets the water marks (bytes); high defaults to 4 × low, low to high / 4. Re-evaluated at once. */
+  setWriteBufferLimits({ high, low }: { high?: number; low?: number } = {}): void {
+    for (const [name, v] of [['high', high], ['low', low]] as const) {
+      if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) throw new ValueError(`${name} must be a non-negative integer, got ${String(v)}`);
+    }
+    const h = high ?? (low !== undefined ? 4 * low : DEFAULT_HIGH);
+    const l = low ?? (high !== undefined ? Math.floor(h / 4) : DEFAULT_LOW);
+    if (h < l) throw new ValueError(`high (${h}) must be >= low (${l})`);
+    this.high = h;
+    this.low = l;
+    this.maybePauseProtocol();
+    this.maybeResumeProtocol();
+  }
+
+  getWriteBufferLimits(): { high: number; low: number } {
+    return { high: this.high, low: this.low };
+  }
+
+  private maybePauseProtocol(): void {
+    if (this.protocolPaused || this.queuedBytes <= this.high) return;
+    this.protocolPaused = true;
+    try {
+      this.protocol.pauseWriting?.();
+    } catch (err) {
+      this.reactor.callExceptionHandler({ message: 'protocol.pauseWriting() failed', exception: err, transport: this, protocol: this.protocol });
+    }
+  }
+
+  private maybeResumeProtocol(): void {
+    if (!this.protocolPaused || this.queuedBytes > this.low) return;
+    this.protocolPaused = false;
+    try {
+      this.protocol.resumeWriting?.();
+    } catch (err) {
+      this.reactor.callExceptionHandler({ message: 'protocol.resumeWriting() failed', exception: err, transport: this, protocol: this.protocol });
+    }
+  }
+
+  // ---- closing -------------------------------------------------------------------------------
+
+  /** Stops receiving, sends what is queued, then closes; connectionLost(null) follows. Idempotent. */
+  close(): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.held = null;
+    this.stopReading();
+    if (this.queuedBytes === 0) this.scheduleConnectionLost(null);
+  }
+
+  /** Closes now and drops the queue; connectionLost(null) follows. */
+  abort(): void {
+    this.forceClose(null);
+  }
+
+  isClosing(): boolean {
+    return this.closing;
+  }
+
+  /**
+   * 'peername' (a connected endpoint's peer), 'sockname', 'socket' (a Socket view; the transport
+   * keeps owning the fd), or `defaultValue`.
+   */
+  getExtraInfo(name: string, defaultValue?: unknown): unknown {
+    if (this.extra !== null && name in this.extra) return this.extra[name];
+    if (name === 'peername') return this.peer ?? defaultValue;
+    if (this.fd < 0) return defaultValue;
+    let value: unknown;
+    if (name === 'socket') value = transportSocket(this.fd, this.family, SOCK_DGRAM) satisfies Socket;
+    else if (name === 'sockname') {
+      const r = native.getsockname(this.fd);
+      if (typeof r === 'number' || r === null) return defaultValue;
+      value = r;
+    } else return defaultValue;
+    (this.extra ??= {})[name] = value;
+    return value;
+  }
+
+  getProtocol(): DatagramProtocol {
+    return this.protocol;
+  }
+
+  setProtocol(protocol: DatagramProtocol): void {
+    if (protocol === null || typeof protocol !== 'object') throw new TypeError('protocol must be an object');
+    this.protocol = protocol;
+  }
+
+  /** @internal The fd, or -1 once closed. */
+  fileno(): number {
+    return this.fd;
+  }
+
+  private reportError(err: OSError): void {
+    try {
+      this.protocol.errorReceived?.(err);
+    } catch (e) {
+      this.fatalError(e, 'Fatal error: protocol.errorReceived() call failed.');
+    }
+  }
+
+  private fatalError(err: unknown, message: string): void {
+    this.reactor.callExceptionHandler({ message, exception: err, transport: this, protocol: this.protocol });
+    this.forceClose(err instanceof Error ? err : new Error(String(err)));
+  }
+
+  private forceClose(err: Error | null): void {
+    if (this.lostScheduled) return;
+    if (this.queuedBytes > 0) {
+      this.queueData = [];
+      this.queueAddr = [];
+      this.head = 0;
+      this.queuedBytes = 0;
+      this.reactor.removeWriter(this.fd);
+    }
+    this.closing = true;
+    this.held = null;
+    this.stopReading();
+    this.scheduleConnectionLost(err);
+  }
+
+  private scheduleConnectionLost(err: Error | null): void {
+    if (this.lostScheduled) return;
+    this.lostScheduled = true;
+    this.reactor.callSoon(() => this.callConnectionLost(err));
+  }
+
+  private callConnectionLost(err: Error | null): void {
+    if (this.lostCalled) return;
+    this.lostCalled = true;
+    try {
+      this.protocol.connectionLost?.(err);
+    } finally {
+      this.reactor.removeReader(this.fd);
+      this.reactor.removeWriter(this.fd);
+      native.close(this.fd);
+      this.fd = -1;
+    }
+  }
+}
+
+function decodeSender(slot: number, nameLen: number): Address | null {
+  const addr = dn.datagramAddress(names, slot, nameLen) as Address | null;
+  if (addr !== null && typeof addr === 'object') {
+    Object.freeze(addr); // shared by every datagram from this sender: nobody may change it
+    sockaddrOf.set(addr, dn.datagramSockaddr(names, slot, nameLen));
+  }
+  return addr;
+}
+
+function truncated(): OSError {
+  return osError(NEG_EMSGSIZE, 'recvmsg', '(a datagram larger than the receive buffer was dropped)');
+}
+
+function copyToSlab(from: Buffer, start: number, length: number): Buffer {
+  const slab = readSlab(length);
+  from.copy(slab, readSlabOffset(), start, start + length);
+  return takeRead(length);
+}
