@@ -112,6 +112,8 @@ export class DatagramTransport {
   private reading = false;
   private readPaused = false;
   private protocolPaused = false;
+  private writing = false; // the fd is watched for writing
+  private corked = false; // delivering a received batch: sends wait for its end
   /** Datagrams already taken from the kernel when pauseReading() came mid-batch: [data | error, addr]. */
   private held: Array<[Buffer | OSError, Address | null]> | null = null;
   // The send queue: parallel arrays from `head` on (each datagram with its sockaddr, or null for
@@ -220,6 +222,15 @@ export class DatagramTransport {
   }
 
   private readReady(): void {
+    this.corked = true;
+    try {
+      this.readBatches();
+    } finally {
+      this.uncork();
+    }
+  }
+
+  private readBatches(): void {
     scratch ??= Buffer.allocUnsafe(BATCH * SLOT_SIZE); // untouched pages cost no memory
     for (let batch = 0; batch < READ_BATCHES; batch++) {
       if (!this.reading) return;
@@ -266,7 +277,7 @@ export class DatagramTransport {
     const bytes = toBytes(data, 'data');
     if (this.closing) throw transportClosedError('sendto()');
     const sockaddr = this.destination(addr);
-    if (this.queuedBytes === 0) {
+    if (this.queuedBytes === 0 && !this.corked) {
       const r = sockaddr === null ? native.send(this.fd, bytes, 0, bytes.length, 0) : native.sendto(this.fd, bytes, 0, bytes.length, 0, sockaddr);
       if (r >= 0) return;
       if (!isSendRetry(r)) {
@@ -281,9 +292,10 @@ export class DatagramTransport {
     // A read-slab view is never rewritten: an echo queues the received datagram without a copy.
     this.queueData.push(isReadSlabView(bytes) ? bytes : Uint8Array.prototype.slice.call(bytes));
     this.queueAddr.push(sockaddr);
-    const wasEmpty = this.queuedBytes === 0;
     this.queuedBytes += cost;
-    if (wasEmpty) this.reactor.addWriter(this.fd, (this.onWritable ??= (): void => this.writeReady()));
+    if (!this.corked) this.watchWritable();
+    // A corked batch of replies never pauses the protocol by itself: it leaves early instead.
+    else if (!this.writing && this.queuedBytes > this.high >> 1) this.writeReady();
     this.maybePauseProtocol();
   }
 
@@ -320,6 +332,21 @@ export class DatagramTransport {
     return null;
   }
 
+  private watchWritable(): void {
+    if (this.writing || this.lostScheduled) return;
+    this.writing = true;
+    this.reactor.addWriter(this.fd, (this.onWritable ??= (): void => this.writeReady()));
+  }
+
+  // Replies sent while a received batch is being delivered leave together, in one sendmmsg at the
+  // end of the batch (still before control returns to the loop), instead of one sendto each.
+  private uncork(): void {
+    this.corked = false;
+    if (this.queuedBytes === 0 || this.writing || this.lostScheduled) return;
+    this.writeReady();
+    if (this.queuedBytes > 0) this.watchWritable();
+  }
+
   private writeReady(): void {
     for (let batch = 0; batch < WRITE_BATCHES && this.head < this.queueData.length; batch++) {
       const count = Math.min(this.queueData.length - this.head, BATCH);
@@ -338,7 +365,10 @@ export class DatagramTransport {
     }
     this.maybeResumeProtocol();
     if (this.head < this.queueData.length || this.lostScheduled) return;
-    this.reactor.removeWriter(this.fd);
+    if (this.writing) {
+      this.writing = false;
+      this.reactor.removeWriter(this.fd);
+    }
     if (this.closing) this.scheduleConnectionLost(null);
   }
 
@@ -475,6 +505,9 @@ export class DatagramTransport {
       this.queueAddr = [];
       this.head = 0;
       this.queuedBytes = 0;
+    }
+    if (this.writing) {
+      this.writing = false;
       this.reactor.removeWriter(this.fd);
     }
     this.closing = true;
