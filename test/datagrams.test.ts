@@ -227,6 +227,33 @@ test('replying to the received address reaches the sender (echo)', () => {
   closeAll(reactor, st, ct);
 });
 
+test('replies sent during a received batch leave together at its end, in order; close() inside still sends them', () => {
+  const reactor = new Reactor();
+  const server = new Recorder();
+  let sizeDuringBatch = -1;
+  server.onDatagram = (d, a) => {
+    server.transport.sendto(Buffer.concat([Buffer.from('re:'), d]), a);
+    if (d.toString() === 'last') {
+      sizeDuringBatch = server.transport.getWriteBufferSize();
+      server.transport.close();
+    }
+  };
+  const [st] = reactor.createDatagramEndpoint(() => server, { localAddr: ['127.0.0.1', 0] });
+  runUntil(reactor, () => server.events.length === 1);
+  const client = udpSocket();
+  const msgs = ['a', '', 'b'.repeat(1000), 'last'];
+  for (const m of msgs) client.sendto(m, st.getExtraInfo('sockname') as Address);
+  runUntil(reactor, () => server.lost.length === 1);
+  assert.ok(sizeDuringBatch > 0, 'the batch replies were held until its end');
+  assert.equal(server.events, ['made', 'datagram', 'datagram', 'datagram', 'datagram', 'lost:null']);
+  client.setBlocking(false);
+  const replies: string[] = [];
+  for (let i = 0; i < msgs.length; i++) replies.push(client.recvfrom(2000)[0].toString());
+  assert.equal(replies, msgs.map((m) => `re:${m}`));
+  client.close();
+  reactor.close();
+});
+
 // ---- errors --------------------------------------------------------------------------------
 
 test('ICMP port unreachable on a connected endpoint: errorReceived(ECONNREFUSED), then later datagrams still arrive', () => {

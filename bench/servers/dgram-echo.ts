@@ -1,9 +1,12 @@
 // node:dgram's UDP echo, the baseline of `npm run bench:udp`: every datagram back to its sender.
-//   node dist/bench/servers/dgram-echo.js [port] [--quiet]   (prints `listening on HOST:PORT`)
+//   node dist/bench/servers/dgram-echo.js [port] [--quiet] [--rcvbuf BYTES]   (prints `listening on HOST:PORT`)
 import { createSocket } from 'node:dgram';
 
-const port = Number(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 0);
-const sock = createSocket('udp4');
+const argv = process.argv.slice(2);
+const rcvbufAt = argv.indexOf('--rcvbuf');
+const rcvbuf = rcvbufAt >= 0 ? Number(argv.splice(rcvbufAt, 2)[1]) : 0;
+const port = Number(argv.find((a) => !a.startsWith('--')) ?? 0);
+const sock = createSocket({ type: 'udp4', ...(rcvbuf > 0 ? { recvBufferSize: rcvbuf } : {}) });
 sock.on('message', (msg, rinfo) => sock.send(msg, rinfo.port, rinfo.address));
 sock.on('error', (err) => console.error('error:', err.message));
 sock.bind(port, '127.0.0.1', () => {
