@@ -397,6 +397,56 @@ test('a throwing datagramReceived is fatal: connectionLost(err) once, nothing de
   reactor.close();
 });
 
+test('each non-fatal errno, whether sendto meets it at once, the queued send later, or the receive side: errorReceived, endpoint open', () => {
+  const codes = ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EMSGSIZE'] as const;
+  for (const code of codes) {
+    const errno = ERRNO[code];
+    const reactor = new Reactor();
+    const rec = new Recorder();
+    const peer = udpSocket();
+    peer.setBlocking(false);
+    const [t] = reactor.createDatagramEndpoint(() => rec, { remoteAddr: peer.getsockname() as Address });
+    runUntil(reactor, () => rec.events.length === 1);
+    // At once: the direct send fails.
+    let failures = 1;
+    const restore = injectSendFailures(() => failures-- > 0, errno);
+    t.sendto('first');
+    restore();
+    // Later: queued behind an EAGAIN, then the batched send fails on the head datagram only.
+    let step = 0;
+    const n = native as unknown as Record<string, (...a: unknown[]) => number>;
+    const d = dn as unknown as Record<string, (...a: unknown[]) => number>;
+    const saved = { send: n.send!, sendDatagrams: d.sendDatagrams! };
+    n.send = () => -ERRNO.EAGAIN;
+    d.sendDatagrams = (...a) => (step++ === 0 ? -errno : saved.sendDatagrams(...a));
+    try {
+      t.sendto('dropped');
+      t.sendto('second');
+      runUntil(reactor, () => t.getWriteBufferSize() === 0);
+    } finally {
+      n.send = saved.send;
+      d.sendDatagrams = saved.sendDatagrams;
+    }
+    // The receive side reports it too (as an ICMP error read from the socket would).
+    const recv = d.recvDatagrams!;
+    let once = true;
+    d.recvDatagrams = (...a) => (once ? ((once = false), -errno) : recv(...a));
+    try {
+      peer.sendto('to you', t.getExtraInfo('sockname') as Address);
+      runUntil(reactor, () => rec.datagrams.length === 1);
+    } finally {
+      d.recvDatagrams = recv;
+    }
+    assert.equal(rec.events, ['made', `error:${code}`, `error:${code}`, `error:${code}`, 'datagram'], code);
+    assert.not.ok(t.isClosing(), `${code} is not fatal`);
+    assert.is(peer.recvfrom(100)[0].toString(), 'second', `${code}: the queue went on after the failed datagram`);
+    t.sendto('still open');
+    assert.is(peer.recvfrom(100)[0].toString(), 'still open');
+    peer.close();
+    closeAll(reactor, t);
+  }
+});
+
 test('bad input throws a clear error and changes nothing', () => {
   const reactor = new Reactor();
   const rec = new Recorder();
