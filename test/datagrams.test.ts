@@ -16,7 +16,7 @@ import {
   type DatagramProtocol, type Address,
 } from '../src/transports/index.js';
 import { datagramNative } from '../src/transports/datagram-native.js';
-import { openFdCount } from './helpers/index.js';
+import { openFdCount, withTimeout } from './helpers/index.js';
 import { prng, runBounded, settle } from './helpers/reactor.js';
 import { throwsClass, throwsCode } from './helpers/assertions.js';
 
@@ -808,6 +808,29 @@ test('AF_UNIX datagram endpoints: bound server and client exchange exact bytes; 
   named.close();
   closeAll(reactor, st, ct);
   assert.ok(existsSync(serverPath), 'the socket file is the caller\'s to remove (as asyncio)');
+});
+
+test('attached to Node\'s loop: a datagram endpoint talks to node:dgram while promises and timers run', async () => {
+  const { createSocket } = await import('node:dgram');
+  const reactor = new Reactor();
+  const server = new Recorder();
+  server.onDatagram = (d, a) => server.transport.sendto(Buffer.concat([d, d]), a);
+  const [st] = reactor.createDatagramEndpoint(() => server, { localAddr: ['127.0.0.1', 0] });
+  reactor.attach();
+  const sock = createSocket('udp4');
+  try {
+    const port = (st.getExtraInfo('sockname') as [string, number])[1];
+    const reply = withTimeout(new Promise<Buffer>((res) => sock.once('message', (m) => res(m))), 5000, 'reply');
+    sock.send('ab', port, '127.0.0.1');
+    assert.is((await reply).toString(), 'abab');
+  } finally {
+    sock.close();
+    st.close();
+    await new Promise((r) => setTimeout(r, 20));
+    reactor.detach();
+    reactor.close();
+  }
+  assert.equal(server.events, ['made', 'datagram', 'lost:null']);
 });
 
 // ---- Socket additions and the native layer ------------------------------------------------
