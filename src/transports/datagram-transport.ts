@@ -1,10 +1,9 @@
 // A datagram transport over a non-blocking UDP or Unix datagram socket: asyncio's
 // _SelectorDatagramTransport, reading and writing in batches (recvmmsg/sendmmsg, cpp/datagrams.cc).
 //
-// Reading: each readable event drains up to READ_BATCHES batches of BATCH datagrams into one
-// shared scratch area, then copies each datagram into the shared read slab, so every Buffer handed
-// to datagramReceived is its own memory and stays valid after the next batch (libuv#2791 broke its
-// users by sharing batch memory). A datagram the kernel truncated never reaches datagramReceived.
+// Reading: each readable event takes up to READ_BATCHES batches (datagram-receive.ts); each
+// datagram is its own Buffer, in kernel order, and one the kernel truncated never reaches
+// datagramReceived. Replies sent while a batch is delivered leave together at its end.
 //
 // Errors (as asyncio and the issue have them): an ICMP report or EMSGSIZE goes to errorReceived
 // and the endpoint keeps running (python/cpython#91227, MagicStack/uvloop#545); would-block and
@@ -21,16 +20,14 @@ import { AF_UNIX, SOCK_DGRAM } from './constants.js';
 import { toSockaddr, type Address } from './address.js';
 import { datagramNative } from './datagram-native.js';
 import type { DatagramProtocol } from './datagram-protocol.js';
-import { isReadSlabView, readSlab, readSlabOffset, takeRead } from './read-slab.js';
+import { isReadSlabView } from './read-slab.js';
+import { datagramAt, knownSockaddr, receiveBatch, senderAt } from './datagram-receive.js';
 import { transportClosedError } from './stream-transport.js';
 import { transportSocket } from './transport-socket.js';
 import type { Socket } from './socket.js';
 
 const dn = datagramNative;
 const BATCH = dn.datagramConstants.BATCH_MAX!;
-const NAME_SLOT = dn.datagramConstants.NAME_SLOT!;
-/** Receive slot per datagram: the largest UDP payload fits (65 507 B over IPv4, 65 527 over IPv6). */
-const SLOT_SIZE = 64 * 1024;
 /** Batches per readable event: a bound, so one busy endpoint cannot starve the others. */
 const READ_BATCHES = 4;
 /** Batches per writable event. */
@@ -54,22 +51,10 @@ const SOFT_ERRORS = new Set(
     .filter((e): e is number => e !== undefined)
     .map((e) => -e),
 );
-const NEG_EMSGSIZE = -ERRNO.EMSGSIZE;
 
 function isSendRetry(result: number): boolean {
   return isWouldBlock(result) || result === NEG_ENOBUFS;
 }
-
-// ---- receive scratch, shared by every datagram transport of this thread -----------------------
-let scratch: Buffer | null = null;
-const results = new Int32Array(4 * BATCH);
-const names = new Uint8Array((BATCH + 1) * NAME_SLOT); // the last slot: the sender decoded before
-/** The address of the sender decoded last; its bytes are in names' last slot (native keeps them). */
-let lastAddress: Address | null = null;
-/** Per batch: each datagram's sender (decoded only when it differs from the one before). */
-const batchAddresses: Array<Address | null> = new Array(BATCH).fill(null);
-/** Sockaddrs of addresses handed to protocols, so replying to one never resolves it again. */
-const sockaddrOf = new WeakMap<object, Buffer>();
 
 class ReadReadyHandle extends Handle {
   constructor(
@@ -231,10 +216,9 @@ export class DatagramTransport {
   }
 
   private readBatches(): void {
-    scratch ??= Buffer.allocUnsafe(BATCH * SLOT_SIZE); // untouched pages cost no memory
     for (let batch = 0; batch < READ_BATCHES; batch++) {
       if (!this.reading) return;
-      const n = dn.recvDatagrams(this.fd, scratch, 0, SLOT_SIZE, BATCH, results, names);
+      const n = receiveBatch(this.fd, this.peer);
       if (n < 0) {
         if (isWouldBlock(n)) return;
         if (SOFT_ERRORS.has(n)) {
@@ -243,22 +227,14 @@ export class DatagramTransport {
         }
         return this.fatalError(osError(n, 'recvmsg'), 'Fatal read error on datagram transport');
       }
-      // Senders first, for the whole batch: names' last slot already moved to the batch's last one.
       for (let i = 0; i < n; i++) {
-        const nameLen = results[4 * i + 2]!;
-        if (nameLen === 0) batchAddresses[i] = this.peer;
-        else if (results[4 * i + 3] === 1 && lastAddress !== null) batchAddresses[i] = lastAddress;
-        else batchAddresses[i] = lastAddress = decodeSender(i, nameLen);
-      }
-      for (let i = 0; i < n; i++) {
-        const addr = batchAddresses[i]!;
-        const item = results[4 * i + 1] === 1 ? truncated() : copyToSlab(scratch, i * SLOT_SIZE, results[4 * i]!);
+        const item = datagramAt(i);
         if (this.closing) return;
         if (this.readPaused) {
-          (this.held ??= []).push([item, addr]);
+          (this.held ??= []).push([item, senderAt(i)]);
           continue;
         }
-        if (!this.deliver(item, addr)) return;
+        if (!this.deliver(item, senderAt(i))) return;
       }
       if (n < BATCH) return;
     }
@@ -306,7 +282,7 @@ export class DatagramTransport {
       return null;
     }
     if (typeof addr === 'object' && addr === this.lastSendAddr) return this.checkPeer(this.lastSendSockaddr!, addr);
-    let sockaddr = typeof addr === 'object' && addr !== null ? sockaddrOf.get(addr) : undefined;
+    let sockaddr = typeof addr === 'object' && addr !== null ? knownSockaddr(addr) : undefined;
     if (sockaddr === undefined) {
       if (this.family !== AF_UNIX && Array.isArray(addr) && addr[0] === this.lastSendHost && addr[1] === this.lastSendPort && this.lastSendSockaddr !== null) {
         sockaddr = this.lastSendSockaddr;
@@ -534,23 +510,4 @@ export class DatagramTransport {
       this.fd = -1;
     }
   }
-}
-
-function decodeSender(slot: number, nameLen: number): Address | null {
-  const addr = dn.datagramAddress(names, slot, nameLen) as Address | null;
-  if (addr !== null && typeof addr === 'object') {
-    Object.freeze(addr); // shared by every datagram from this sender: nobody may change it
-    sockaddrOf.set(addr, dn.datagramSockaddr(names, slot, nameLen));
-  }
-  return addr;
-}
-
-function truncated(): OSError {
-  return osError(NEG_EMSGSIZE, 'recvmsg', '(a datagram larger than the receive buffer was dropped)');
-}
-
-function copyToSlab(from: Buffer, start: number, length: number): Buffer {
-  const slab = readSlab(length);
-  from.copy(slab, readSlabOffset(), start, start + length);
-  return takeRead(length);
 }
