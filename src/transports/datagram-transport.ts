@@ -44,6 +44,9 @@ const DEFAULT_HIGH = 64 * 1024;
 const DEFAULT_LOW = 16 * 1024;
 
 const NEG_ENOBUFS = -ERRNO.ENOBUFS;
+const NEG_ECONNREFUSED = -ERRNO.ECONNREFUSED;
+const NEG_EHOSTUNREACH = -ERRNO.EHOSTUNREACH;
+const NEG_ENETUNREACH = -ERRNO.ENETUNREACH;
 /** Errors that leave the endpoint open (reported with errorReceived). */
 const SOFT_ERRORS = new Set(
   ['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'EHOSTDOWN', 'ENETUNREACH', 'ENETDOWN', 'EMSGSIZE', 'EACCES', 'EPERM']
@@ -51,6 +54,11 @@ const SOFT_ERRORS = new Set(
     .filter((e): e is number => e !== undefined)
     .map((e) => -e),
 );
+
+/** A send error that a pending ICMP report from an earlier datagram can cause (not EMSGSIZE, EACCES, ...). */
+function mayBeEarlierError(result: number): boolean {
+  return result === NEG_ECONNREFUSED || result === NEG_EHOSTUNREACH || result === NEG_ENETUNREACH;
+}
 
 function isSendRetry(result: number): boolean {
   return isWouldBlock(result) || result === NEG_ENOBUFS;
@@ -254,7 +262,14 @@ export class DatagramTransport {
     if (this.closing) throw transportClosedError('sendto()');
     const sockaddr = this.destination(addr);
     if (this.queuedBytes === 0 && !this.corked) {
-      const r = sockaddr === null ? native.send(this.fd, bytes, 0, bytes.length, 0) : native.sendto(this.fd, bytes, 0, bytes.length, 0, sockaddr);
+      let r = this.sendNow(bytes, sockaddr);
+      if (r < 0 && mayBeEarlierError(r)) {
+        // A pending ICMP error from an earlier datagram fails this send (and is consumed by it):
+        // report it, then try this datagram once more rather than drop it for someone else's fault.
+        this.reportError(osError(r, sockaddr === null ? 'send' : 'sendto'));
+        if (this.closing) return;
+        r = this.sendNow(bytes, sockaddr);
+      }
       if (r >= 0) return;
       if (!isSendRetry(r)) {
         if (SOFT_ERRORS.has(r)) return this.reportError(osError(r, sockaddr === null ? 'send' : 'sendto'));
@@ -323,7 +338,12 @@ export class DatagramTransport {
     if (this.queuedBytes > 0) this.watchWritable();
   }
 
+  private sendNow(bytes: Uint8Array, sockaddr: Buffer | null): number {
+    return sockaddr === null ? native.send(this.fd, bytes, 0, bytes.length, 0) : native.sendto(this.fd, bytes, 0, bytes.length, 0, sockaddr);
+  }
+
   private writeReady(): void {
+    let headRetried = false;
     for (let batch = 0; batch < WRITE_BATCHES && this.head < this.queueData.length; batch++) {
       const count = Math.min(this.queueData.length - this.head, BATCH);
       const n = dn.sendDatagrams(this.fd, this.queueData, this.queueAddr, this.head, count);
@@ -331,12 +351,18 @@ export class DatagramTransport {
         if (isSendRetry(n)) break;
         const err = osError(n, 'sendmsg');
         if (!SOFT_ERRORS.has(n)) return this.fatalError(err, 'Fatal write error on datagram transport');
-        // The datagram at the head failed on its own (too big, unreachable): drop it and go on.
-        this.dequeue(1);
+        // An error that may be an earlier datagram's (a pending ICMP report) gets the head one more
+        // try; one that is the head's own (too big), or a second failure, drops it.
+        if (mayBeEarlierError(n) && !headRetried) headRetried = true;
+        else {
+          this.dequeue(1);
+          headRetried = false;
+        }
         this.reportError(err);
         if (this.lostScheduled) return;
         continue;
       }
+      headRetried = false;
       this.dequeue(n);
     }
     this.maybeResumeProtocol();
