@@ -254,6 +254,45 @@ test('replies sent during a received batch leave together at its end, in order; 
   reactor.close();
 });
 
+test('sendto resolves each address right whatever the order: a known sender, a new array, another family', () => {
+  const reactor = new Reactor();
+  const a = udpSocket();
+  const b = udpSocket();
+  a.setBlocking(false);
+  b.setBlocking(false);
+  const rec = new Recorder();
+  const [t] = reactor.createDatagramEndpoint(() => rec, { localAddr: ['127.0.0.1', 0] });
+  b.sendto('from b', t.getExtraInfo('sockname') as Address);
+  runUntil(reactor, () => rec.datagrams.length === 1);
+  const bAddr = rec.datagrams[0]![1]!; // a received (known) address
+  const aPort = (a.getsockname() as [string, number])[1];
+  t.sendto('1', ['127.0.0.1', aPort]);
+  t.sendto('2', bAddr);
+  t.sendto('3', ['127.0.0.1', aPort]); // a new array with the host and port sent to before
+  t.sendto('4', bAddr);
+  const drain = (s: Socket) => {
+    const got: string[] = [];
+    for (;;) {
+      try {
+        got.push(s.recvfrom(10)[0].toString());
+      } catch {
+        return got;
+      }
+    }
+  };
+  assert.equal(drain(a), ['1', '3']);
+  assert.equal(drain(b), ['2', '4']);
+  if (ipv6Available) {
+    const r6 = new Recorder();
+    const [t6] = reactor.createDatagramEndpoint(() => r6, { localAddr: ['::1', 0] });
+    throwsClass(() => t6.sendto('x', bAddr), ValueError, 'an IPv4 sender\'s address on an IPv6 endpoint');
+    t6.abort();
+  }
+  a.close();
+  b.close();
+  closeAll(reactor, t);
+});
+
 // ---- errors --------------------------------------------------------------------------------
 
 test('ICMP port unreachable on a connected endpoint: errorReceived(ECONNREFUSED), then later datagrams still arrive', () => {

@@ -298,17 +298,19 @@ export class DatagramTransport {
     }
     if (typeof addr === 'object' && addr === this.lastSendAddr) return this.checkPeer(this.lastSendSockaddr!, addr);
     let sockaddr = typeof addr === 'object' && addr !== null ? knownSockaddr(addr) : undefined;
-    if (sockaddr === undefined) {
-      if (this.family !== AF_UNIX && Array.isArray(addr) && addr[0] === this.lastSendHost && addr[1] === this.lastSendPort && this.lastSendSockaddr !== null) {
-        sockaddr = this.lastSendSockaddr;
-      } else {
-        if (this.family !== AF_UNIX && Array.isArray(addr) && addr[1] === 0) throw new ValueError('cannot send to port 0');
-        sockaddr = toSockaddr(this.family, addr, SOCK_DGRAM);
-      }
-      if (this.family !== AF_UNIX && Array.isArray(addr)) {
-        this.lastSendHost = addr[0];
-        this.lastSendPort = addr[1];
-      }
+    if (sockaddr !== undefined) {
+      // A sender's address from another endpoint may be of another family.
+      if (native.sockaddrFamily(sockaddr) !== this.family) throw new ValueError(`sendto() address ${JSON.stringify(addr)} is not of this endpoint's family`);
+      this.lastSendHost = '';
+      this.lastSendPort = -1;
+    } else if (this.family !== AF_UNIX && Array.isArray(addr) && addr[0] === this.lastSendHost && addr[1] === this.lastSendPort && this.lastSendSockaddr !== null) {
+      sockaddr = this.lastSendSockaddr; // the same [host, port] again, in a new array
+    } else {
+      if (this.family !== AF_UNIX && Array.isArray(addr) && addr[1] === 0) throw new ValueError('cannot send to port 0');
+      sockaddr = toSockaddr(this.family, addr, SOCK_DGRAM);
+      const literal = this.family !== AF_UNIX && Array.isArray(addr);
+      this.lastSendHost = literal ? addr[0] : '';
+      this.lastSendPort = literal ? addr[1] : -1;
     }
     this.lastSendAddr = addr;
     this.lastSendSockaddr = sockaddr;
