@@ -21,13 +21,12 @@ import { toSockaddr, type Address } from './address.js';
 import { datagramNative } from './datagram-native.js';
 import type { DatagramProtocol } from './datagram-protocol.js';
 import { isReadSlabView } from './read-slab.js';
-import { datagramAt, knownSockaddr, receiveBatch, senderAt } from './datagram-receive.js';
+import { BATCH, datagramAt, knownSockaddr, receiveBatch, senderAt } from './datagram-receive.js';
 import { transportClosedError } from './stream-transport.js';
 import { transportSocket } from './transport-socket.js';
 import type { Socket } from './socket.js';
 
 const dn = datagramNative;
-const BATCH = dn.datagramConstants.BATCH_MAX!;
 /** Batches per readable event: a bound, so one busy endpoint cannot starve the others. */
 const READ_BATCHES = 4;
 /** Batches per writable event. */
