@@ -14,6 +14,7 @@ class SelectloopAddon : public Napi::Addon<SelectloopAddon> {
     InitPoll(env, exports);
     InitSelect(env, exports);
     InitSignals(env, exports);
+    InitFeatures(env, exports);
     InitDatagrams(env, exports);
     Napi::Object backends = Napi::Object::New(env);
     backends["select"] = true;

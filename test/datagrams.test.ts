@@ -591,7 +591,7 @@ test('the default endpoint sets neither SO_REUSEADDR nor SO_REUSEPORT; each is a
   if (SO_REUSEPORT !== undefined) assert.ok(esock.getsockopt(SOL_SOCKET, SO_REUSEPORT) !== 0);
   assert.ok(esock.getsockopt(SOL_SOCKET, SO_BROADCAST) !== 0);
   // The transport owns the fd: the view cannot close it.
-  throwsCode(() => esock.close(), 'ERR_TRANSPORT_OWNS_SOCKET', 'close through the view');
+  throwsCode(() => esock.close(), 'ERR_TRANSPORT_SOCKET', 'close through the view');
   assert.ok(e.fileno() >= 0);
   closeAll(reactor, d, e);
 });
@@ -825,6 +825,41 @@ test('fds and reactor registrations are gone after close and after abort', () =>
   assert.is(selector.getMap().size, 0, 'no registration left');
   if (before >= 0) assert.is(openFdCount(), before, 'every fd closed');
   for (const r of recs) assert.is(r.lost.length, 1);
+  reactor.close();
+});
+
+test('reactor.close() with live endpoints frees their fds; connectionLost once (ERR_REACTOR_CLOSED, or null after a flushed close)', () => {
+  const before = openFdCount();
+  const reactor = new Reactor();
+  const live = new Recorder();
+  const closed = new Recorder();
+  const unstarted = new Recorder();
+  const [t1] = reactor.createDatagramEndpoint(() => live, { localAddr: ['127.0.0.1', 0] });
+  const [t2] = reactor.createDatagramEndpoint(() => closed, { localAddr: ['127.0.0.1', 0] });
+  runUntil(reactor, () => live.events.length === 1 && closed.events.length === 1);
+  t2.close();
+  reactor.createDatagramEndpoint(() => unstarted, { localAddr: ['127.0.0.1', 0] });
+  reactor.close();
+  assert.equal(live.events, ['made', 'lost:ERR_REACTOR_CLOSED']);
+  assert.equal(closed.events, ['made', 'lost:null']);
+  assert.equal(unstarted.events, [], 'connectionMade never ran: nothing to hear');
+  assert.is(t1.fileno(), -1);
+  if (before >= 0) assert.is(openFdCount(), before, 'the reactor and all three endpoints closed their fds');
+});
+
+test('a throwing connectionMade closes the endpoint: connectionLost(err) once, fd freed', () => {
+  const reactor = new Reactor();
+  reactor.setExceptionHandler(() => {});
+  const rec = new Recorder();
+  const boom = new Error('made failed');
+  rec.onMade = () => {
+    throw boom;
+  };
+  const [t] = reactor.createDatagramEndpoint(() => rec, { localAddr: ['127.0.0.1', 0] });
+  settle(reactor, 10);
+  assert.equal(rec.events, ['made', 'lost:made failed']);
+  assert.is(rec.lost[0], boom);
+  assert.is(t.fileno(), -1);
   reactor.close();
 });
 

@@ -16,7 +16,6 @@ export const IPV6_LEAVE_GROUP = c.IPV6_LEAVE_GROUP!;
 export const IPV6_MULTICAST_HOPS = c.IPV6_MULTICAST_HOPS!;
 export const IPV6_MULTICAST_LOOP = c.IPV6_MULTICAST_LOOP!;
 export const IPV6_MULTICAST_IF = c.IPV6_MULTICAST_IF!;
-export const MSG_TRUNC = c.MSG_TRUNC!;
 
 function ipv4Bytes(address: string, name: string): number[] {
   const parts = typeof address === 'string' ? address.split('.') : [];

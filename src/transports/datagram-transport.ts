@@ -23,8 +23,9 @@ import type { DatagramProtocol } from './datagram-protocol.js';
 import { isReadSlabView } from './read-slab.js';
 import { BATCH, datagramAt, knownSockaddr, receiveBatch, senderAt } from './datagram-receive.js';
 import { transportClosedError } from './stream-transport.js';
-import { transportSocket } from './transport-socket.js';
-import type { Socket } from './socket.js';
+import { TransportSocket } from './transport-socket.js';
+import { reactorClosed } from '../loop/errors.js';
+import type { ReactorResource } from '../loop/reactor.js';
 
 const dn = datagramNative;
 /** Batches per readable event: a bound, so one busy endpoint cannot starve the others. */
@@ -92,7 +93,7 @@ export interface DatagramTransportInit {
   peerSockaddr: Buffer | null;
 }
 
-export class DatagramTransport {
+export class DatagramTransport implements ReactorResource {
   private fd: number;
   private protocol: DatagramProtocol;
   readonly family: number;
@@ -101,6 +102,7 @@ export class DatagramTransport {
   private closing = false;
   private lostScheduled = false;
   private lostCalled = false;
+  private made = false; // connectionMade ran
   private reading = false;
   private readPaused = false;
   private protocolPaused = false;
@@ -136,13 +138,20 @@ export class DatagramTransport {
     this.family = init.family;
     this.peer = init.peer;
     this.peerSockaddr = init.peerSockaddr;
+    reactor.addResource(this);
   }
 
   /** @internal connectionMade in the next iteration, then reading. */
   start(): void {
     this.reactor.callSoon(() => {
       if (this.lostCalled) return;
-      this.protocol.connectionMade?.(this);
+      this.made = true;
+      try {
+        this.protocol.connectionMade?.(this);
+      } catch (err) {
+        // As asyncio (and the stream transports): reported, and the endpoint closes.
+        return this.fatalError(err, 'Fatal error: protocol.connectionMade() call failed.');
+      }
       this.startReading();
     });
   }
@@ -173,7 +182,14 @@ export class DatagramTransport {
   private startReading(): void {
     if (this.closing || this.readPaused || this.reading) return;
     this.reading = true;
-    this.reactor.watchFd(this.fd, EVENT_READ, new ReadReadyHandle(this, this.reactor));
+    // A selector can refuse an fd (SelectSelector past FD_SETSIZE): then the endpoint fails
+    // through its one path instead of staying open unwatched.
+    try {
+      this.reactor.watchFd(this.fd, EVENT_READ, new ReadReadyHandle(this, this.reactor));
+    } catch (err) {
+      this.reading = false;
+      this.fatalError(err, 'Fatal error: the selector cannot watch the datagram transport for reading');
+    }
   }
 
   private stopReading(): void {
@@ -326,8 +342,12 @@ export class DatagramTransport {
 
   private watchWritable(): void {
     if (this.writing || this.lostScheduled) return;
-    this.writing = true;
-    this.reactor.addWriter(this.fd, (this.onWritable ??= (): void => this.writeReady()));
+    try {
+      this.reactor.addWriter(this.fd, (this.onWritable ??= (): void => this.writeReady()));
+      this.writing = true;
+    } catch (err) {
+      this.fatalError(err, 'Fatal error: the selector cannot watch the datagram transport for writing');
+    }
   }
 
   // Replies sent while a received batch is being delivered leave together, in one sendmmsg at the
@@ -464,7 +484,7 @@ export class DatagramTransport {
     if (name === 'peername') return this.peer ?? defaultValue;
     if (this.fd < 0) return defaultValue;
     let value: unknown;
-    if (name === 'socket') value = transportSocket(this.fd, this.family, SOCK_DGRAM) satisfies Socket;
+    if (name === 'socket') value = TransportSocket.view(this);
     else if (name === 'sockname') {
       const r = native.getsockname(this.fd);
       if (typeof r === 'number' || r === null) return defaultValue;
@@ -531,10 +551,38 @@ export class DatagramTransport {
     try {
       this.protocol.connectionLost?.(err);
     } finally {
-      this.reactor.removeReader(this.fd);
-      this.reactor.removeWriter(this.fd);
-      native.close(this.fd);
-      this.fd = -1;
+      this.release();
     }
+  }
+
+  private release(): void {
+    this.reactor.removeReader(this.fd);
+    this.reactor.removeWriter(this.fd);
+    native.close(this.fd);
+    this.fd = -1;
+    this.reactor.removeResource(this);
+  }
+
+  /**
+   * @internal reactor.close() with this endpoint still open: the fd is freed now. A protocol whose
+   * connectionMade ran gets connectionLost once: null if its close() had nothing left to send,
+   * else an error with code 'ERR_REACTOR_CLOSED'; one whose connectionMade never ran hears nothing.
+   */
+  closeWithReactor(): void {
+    if (this.lostCalled) return;
+    const err = this.closing && this.queuedBytes === 0 ? null : reactorClosed();
+    this.queueData = [];
+    this.queueAddr = [];
+    this.head = 0;
+    this.queuedBytes = 0;
+    this.closing = true;
+    this.reading = false;
+    this.writing = false;
+    this.held = null;
+    if (!this.made) {
+      this.lostCalled = true;
+      return this.release();
+    }
+    this.callConnectionLost(err);
   }
 }
