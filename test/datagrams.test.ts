@@ -565,6 +565,9 @@ test('createDatagramEndpoint: bad options throw and leave no fd behind; bind/con
   throwsClass(() => reactor.createDatagramEndpoint(f, { localAddr: 42 as never }), TypeError, 'address not an array or path');
   throwsClass(() => reactor.createDatagramEndpoint(null as never, { localAddr: ['127.0.0.1', 0] }), TypeError, 'factory not a function');
   throwsClass(() => reactor.createDatagramEndpoint(f, { localAddr: '/tmp/x', remoteAddr: ['127.0.0.1', 9] }), TypeError, 'mixed families');
+  throwsClass(() => reactor.createDatagramEndpoint(f, { localAddr: '' }), ValueError, 'empty AF_UNIX path');
+  throwsClass(() => reactor.createDatagramEndpoint(f, { localAddr: join(tmp, 'a\0b') }), ValueError, 'NUL in an AF_UNIX path');
+  throwsClass(() => reactor.createDatagramEndpoint(f, { remoteAddr: ['127.0.0.1\0evil', 9] }), ValueError, 'NUL in a host');
   const taken = udpSocket();
   const err = throwsClass(() => reactor.createDatagramEndpoint(f, { localAddr: taken.getsockname() as Address }), OSError, 'port in use');
   assert.is((err as OSError).code, 'EADDRINUSE');

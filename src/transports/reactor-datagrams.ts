@@ -102,6 +102,7 @@ function endpointFamily(given: number | undefined, localAddr: unknown, remoteAdd
   if (!Array.isArray(first) || first.length < 2) throw new TypeError(`address must be [host, port] or a path, not ${inspect(first)}`);
   const [host, port] = first as unknown[];
   if (typeof host !== 'string') throw new TypeError(`host must be a string, not ${inspect(host)}`);
+  if (host.includes('\0')) throw new ValueError(`host must not contain NUL bytes: ${inspect(host)}`);
   if (host === '') return AF_INET;
   if (typeof port !== 'number') throw new TypeError(`port must be a number, not ${typeof port}`);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ValueError(`port must be 0-65535, got ${port}`);
