@@ -17,6 +17,8 @@ const NAME_SLOT = dn.datagramConstants.NAME_SLOT!;
 /** Receive slot per datagram: the largest UDP payload fits (65 507 B over IPv4, 65 527 over IPv6). */
 const SLOT_SIZE = 64 * 1024;
 const NEG_EMSGSIZE = -ERRNO.EMSGSIZE;
+/** Smaller datagrams get a copy of their own rather than a slab view (read-slab.ts's rule). */
+const COPY_BELOW = 1024;
 
 let scratch: Buffer | null = null;
 // Per datagram: length, truncated, sender address length, same sender as the one before.
@@ -50,6 +52,12 @@ export function receiveBatch(fd: number, peer: Address | null): number {
 export function datagramAt(i: number): Buffer | OSError {
   if (results[4 * i + 1] === 1) return osError(NEG_EMSGSIZE, 'recvmsg', '(a datagram larger than the receive buffer was dropped)');
   const length = results[4 * i]!;
+  if (length < COPY_BELOW) {
+    // Copied straight into Node's pool, as read-slab.ts copies small reads (never pinning a slab).
+    const copy = Buffer.allocUnsafe(length);
+    scratch!.copy(copy, 0, i * SLOT_SIZE, i * SLOT_SIZE + length);
+    return copy;
+  }
   const slab = readSlab(length);
   scratch!.copy(slab, readSlabOffset(), i * SLOT_SIZE, i * SLOT_SIZE + length);
   return takeRead(length);
