@@ -156,6 +156,8 @@ interface Row {
   ours: number | null;
   python: number | null;
   speedup: number | null;
+  pythonThreaded?: number | null;
+  speedupThreaded?: number | null;
   k?: number;
   samples?: number[];
   pythonSamples?: number[];
@@ -166,8 +168,9 @@ interface Row {
 class PythonPeer {
   private readonly child;
   private readonly lines: AsyncIterator<string>;
-  constructor(script: string, maxN: number) {
-    this.child = spawn('python3', [script, '--serve', String(maxN)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  constructor(script: string, maxN: number, withThread: boolean) {
+    const argv = [script, '--serve', String(maxN), ...(withThread ? ['--with-thread'] : [])];
+    this.child = spawn('python3', argv, { stdio: ['pipe', 'pipe', 'inherit'] });
     this.lines = createInterface({ input: this.child.stdout! })[Symbol.asyncIterator]();
   }
   async request(req: Record<string, unknown>): Promise<Record<string, number | string>> {
@@ -184,11 +187,15 @@ class PythonPeer {
 const pyScript = fileURLToPath(new URL('../../bench/select_python.py', import.meta.url));
 let pythonInfo: string | null = null;
 let peer: PythonPeer | null = null;
+// CPython with one idle thread: poll()/select() then pay the kernel's per-fd reference counting
+// that a multi-threaded process (every Node process) always pays; shows what is the kernel's.
+let threadedPeer: PythonPeer | null = null;
 if (opts.python) {
   const probe = spawnSync('python3', ['-c', 'import selectors, sys; print(sys.version.split()[0])'], { encoding: 'utf8' });
   if (probe.status === 0 && existsSync(pyScript)) {
     pythonInfo = `CPython ${probe.stdout.trim()}`;
-    peer = new PythonPeer(pyScript, maxN);
+    peer = new PythonPeer(pyScript, maxN, false);
+    threadedPeer = new PythonPeer(pyScript, maxN, true);
   } else {
     notes.push('python3 with selectors not found: Python column skipped');
   }
@@ -221,25 +228,34 @@ try {
         sel.register(activeR, EVENT_READ);
         const k = calibrate(sel);
         let kPy = 0;
-        if (peer) {
+        if (peer && threadedPeer) {
           const setup = await peer.request({ op: 'setup', backend: b, n, target_ms: opts.targetMs });
+          await threadedPeer.request({ op: 'setup', backend: b, n, target_ms: opts.targetMs });
           if (typeof setup['k'] === 'number') kPy = setup['k'];
           else notes.push(`CPython ${name} N=${n}: ${setup['error']}`);
         }
         const ours: number[] = [];
         const theirs: number[] = [];
+        const theirsThreaded: number[] = [];
+        const sample = async (p: PythonPeer) => (await p.request({ op: 'sample', k: kPy }))['us'] as number;
         for (let r = 0; r < opts.repeats; r++) {
           // Alternate who goes first, so neither side always follows the other's cache footprint.
-          if (kPy && r % 2 === 1) theirs.push((await peer!.request({ op: 'sample', k: kPy }))['us'] as number);
+          if (kPy && r % 2 === 1) theirs.push(await sample(peer!));
           ours.push(timeLoop(sel, k) / k / 1000);
-          if (kPy && r % 2 === 0) theirs.push((await peer!.request({ op: 'sample', k: kPy }))['us'] as number);
+          if (kPy && r % 2 === 0) theirs.push(await sample(peer!));
+          if (kPy) theirsThreaded.push(await sample(threadedPeer!));
         }
-        if (peer) await peer.request({ op: 'teardown' });
+        if (peer && threadedPeer) {
+          await peer.request({ op: 'teardown' });
+          await threadedPeer.request({ op: 'teardown' });
+        }
         const row: Row = { backend: name, n, ours: median(ours), python: null, speedup: null, k, samples: ours };
         if (theirs.length === ours.length) {
           row.python = median(theirs);
           row.pythonSamples = theirs;
           row.speedup = median(theirs.map((t, i) => t / ours[i]!));
+          row.pythonThreaded = median(theirsThreaded);
+          row.speedupThreaded = median(theirsThreaded.map((t, i) => t / ours[i]!));
         }
         rows.push(row);
       } finally {
@@ -250,6 +266,7 @@ try {
 } finally {
   closeAll();
   peer?.close();
+  threadedPeer?.close();
 }
 
 // --- report ---
@@ -264,13 +281,15 @@ if (opts.json) {
   );
 } else {
   console.log(`select(0) cost, N idle fds + 1 ready fd; median of ${opts.repeats} paired rounds x ~${opts.targetMs} ms per side (Node ${process.version}${pythonInfo ? `, ${pythonInfo}` : ''})\n`);
-  console.log('| backend | N | selectloop µs/select | Python µs/select | speedup |');
-  console.log('|---|---:|---:|---:|---:|');
+  console.log('| backend | N | selectloop µs/select | Python µs/select | speedup | Python + 1 thread µs | speedup vs it |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  const fx = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : `${x.toFixed(2)}×`);
   for (const r of rows) {
-    const sp = r.speedup === null ? 'n/a' : `${r.speedup.toFixed(2)}×`;
-    if (r.note) console.log(`| ${r.backend} | ${r.n} | skipped: ${r.note} | | |`);
-    else console.log(`| ${r.backend} | ${r.n} | ${fmt(r.ours)} | ${fmt(r.python)} | ${sp} |`);
+    if (r.note) console.log(`| ${r.backend} | ${r.n} | skipped: ${r.note} | | | | |`);
+    else console.log(`| ${r.backend} | ${r.n} | ${fmt(r.ours)} | ${fmt(r.python)} | ${fx(r.speedup)} | ${fmt(r.pythonThreaded ?? null)} | ${fx(r.speedupThreaded)} |`);
   }
-  console.log('\nspeedup = median over the rounds of Python µs / selectloop µs within the round (> 1: selectloop is faster). SelectSelector only for N < FD_SETSIZE (1024).');
+  console.log('\nspeedup = median over the rounds of Python µs / selectloop µs within the round (> 1: selectloop is faster). SelectSelector only for N < FD_SETSIZE (1024). ' +
+    '"Python + 1 thread": CPython with one idle thread started, sampled in the same rounds; in a process with more than one thread the kernel ' +
+    'takes and drops a reference on every fd poll()/select() looks at (its fd table is shared), which single-threaded CPython skips and every Node process pays.');
   for (const n of notes) console.log(`note: ${n}`);
 }

@@ -115,10 +115,16 @@ def make_fds(max_n):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--serve', type=int, metavar='MAX_N', help='paired mode (see serve())')
+    ap.add_argument('--with-thread', action='store_true',
+                    help='start one idle thread first: the kernel then takes and drops a reference per fd in poll()/select() '
+                         '(the fd table is shared), as it always does in Node, which runs several threads')
     ap.add_argument('--configs', help='backend:N,... (backend = class name or select/poll/epoll)')
     ap.add_argument('--target-ms', type=float, default=300)
     ap.add_argument('--repeats', type=int, default=5)
     args = ap.parse_args()
+    if args.with_thread:
+        import threading
+        threading.Thread(target=threading.Event().wait, daemon=True).start()
     if args.serve is not None:
         return serve(args.serve)
     configs = []
