@@ -4,6 +4,9 @@
 //   npm run bench -- --quick       a short smoke run (1 rep, short scenarios, 1 000 idle conns)
 //   npm run bench -- --json        machine-readable output instead of the markdown tables
 //   npm run bench -- --only net,reactor    only the named servers (net and c are always included)
+//   npm run bench -- --workers N           adds examples/echo-workers.js with N reactors (worker_threads
+//                                          on one SO_REUSEPORT port); pinned like every server, so on a
+//                                          2-core machine it shows correctness and overhead, not scaling
 //
 // Every server runs pinned to core 0 and the load generator to core 1 (taskset, when there are two
 // or more cores). Each figure is the median of the repetitions, each repetition measured after a
@@ -21,6 +24,11 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const asJson = args.includes('--json');
 const onlyArg = args.find((a, i) => args[i - 1] === '--only');
+const workersArg = args.find((a, i) => args[i - 1] === '--workers');
+if (workersArg !== undefined && !(Number.isInteger(Number(workersArg)) && Number(workersArg) >= 1)) {
+  console.error(`bench: --workers needs a positive integer, got ${workersArg}`);
+  process.exit(2);
+}
 
 const distRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const repoRoot = path.resolve(distRoot, '..');
@@ -52,7 +60,10 @@ const allServers: ServerDef[] = [
   { id: 'attached', name: 'Reactor + Protocol (attached)', file: 'examples/echo-protocol.js', args: '--attach' },
   { id: 'buffered', name: 'BufferedProtocol (blocking)', file: 'bench/servers/buffered-echo.js' },
 ];
-const only = onlyArg ? new Set(['c', 'net', ...onlyArg.split(',')]) : null;
+if (workersArg !== undefined) {
+  allServers.push({ id: 'workers', name: `Reactor + Protocol × ${workersArg} worker_threads (SO_REUSEPORT)`, file: 'examples/echo-workers.js', args: `--workers ${workersArg}` });
+}
+const only = onlyArg ? new Set(['c', 'net', ...(workersArg !== undefined ? ['workers'] : []), ...onlyArg.split(',')]) : null;
 const servers = allServers.filter((s) => !only || only.has(s.id));
 
 interface Scenario { id: string; title: string; mode: 'pingpong' | 'bulk'; conns: number; size: number }
