@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { Reactor, type ExceptionContext, type Handle } from '../src/loop/index.js';
 import { pipe, write, read, closeFd } from '../src/select/fds.js';
 import { EpollSelector, PollSelector } from '../src/selectors/index.js';
-import { openFdCount, selectorNames, withTimeout } from './helpers/index.js';
+import { openFdCount, openLibuvSignalPipe, selectorNames, settledFdCount, withTimeout } from './helpers/index.js';
 import { prng } from './helpers/reactor.js';
 
 
@@ -37,11 +37,12 @@ function guard(reactor: Reactor, ms = 20_000): void {
 const r = suite<{ fds: number }>('reactor');
 
 r.before((ctx) => {
+  openLibuvSignalPipe();
   ctx.fds = openFdCount();
 });
 
-r.after((ctx) => {
-  assert.is(openFdCount(), ctx.fds, 'fd leak');
+r.after(async (ctx) => {
+  assert.is(await settledFdCount(ctx.fds), ctx.fds, 'fd leak');
 });
 
 // ---- ordering -------------------------------------------------------------------------------

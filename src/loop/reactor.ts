@@ -29,6 +29,12 @@ export interface ExceptionContext {
 
 export type ExceptionHandler = (reactor: Reactor, context: ExceptionContext) => void;
 
+/** Something a layer above owns an fd for (a transport, a server): the reactor's close() frees it. */
+export interface ReactorResource {
+  /** The reactor is closing and will run nothing more: free the fd now, synchronously. */
+  closeWithReactor(): void;
+}
+
 export interface ReactorOptions {
   selector?: BaseSelector<FdHandles>;
 }
@@ -49,8 +55,11 @@ export class Reactor extends EventEmitter implements HandleOwner {
   private readonly signalHandlers = new Map<number, Handle>();
   // Attached mode (Node's loop drives us).
   private watcher: LoopWatcherNative | null = null;
+  private forgetSelectorClose: (() => void) | null = null;
   private refed = true;
   private inIteration = false;
+  /** Live transports and servers (registered by themselves), closed by close(). */
+  private readonly resources = new Set<ReactorResource>();
 
   constructor(options: ReactorOptions = {}) {
     super();
@@ -221,12 +230,26 @@ export class Reactor extends EventEmitter implements HandleOwner {
     return this.closedFlag;
   }
 
-  /** Closes the reactor and its selector; idempotent. @throws while running. */
+  /**
+   * Closes the reactor and its selector; idempotent. @throws while running. Live transports and
+   * servers are closed too (their fds would otherwise be orphaned for good): as asyncio closes an
+   * unclosed transport, but at once, since nothing runs afterwards.
+   */
   close(): void {
     if (this.running) throw alreadyRunning('close');
     if (this.closedFlag) return;
     this.detach();
+    // Closed first: a protocol that reconnects from connectionLost gets ERR_REACTOR_CLOSED
+    // instead of adding resources forever.
     this.closedFlag = true;
+    for (const resource of this.resources) {
+      try {
+        resource.closeWithReactor();
+      } catch (exception) {
+        this.callExceptionHandler({ message: 'Closing a transport or server with the reactor failed', exception, resource });
+      }
+    }
+    this.resources.clear();
     for (const handle of this.signalHandlers.values()) handle.cancel();
     this.signalHandlers.clear();
     this.signalPipe?.close();
@@ -325,6 +348,7 @@ export class Reactor extends EventEmitter implements HandleOwner {
     }
     this.watcher = new native.LoopWatcher(fd, () => this.onNodeWake());
     this.watcher.start();
+    this.forgetSelectorClose = this.selector.onClose(() => this.selectorClosedWhileAttached());
     this.rearmNodeWake();
   }
 
@@ -333,6 +357,17 @@ export class Reactor extends EventEmitter implements HandleOwner {
     if (this.watcher === null) return;
     this.watcher.close();
     this.watcher = null;
+    this.forgetSelectorClose?.();
+    this.forgetSelectorClose = null;
+  }
+
+  /** Someone closed our selector: let go of its fd before it closes, and say so once. */
+  private selectorClosedWhileAttached(): void {
+    this.detach();
+    if (this.closedFlag) return;
+    this.callExceptionHandler({
+      message: 'The selector of an attached reactor was closed; the reactor is detached from Node\'s loop and can no longer run',
+    });
   }
 
   isAttached(): boolean {
@@ -446,6 +481,16 @@ export class Reactor extends EventEmitter implements HandleOwner {
     for (const [k, v] of Object.entries(rest)) lines.push(`${k}: ${inspect(v, { depth: 1 })}`);
     if (exception !== undefined) lines.push(exception instanceof Error ? (exception.stack ?? String(exception)) : inspect(exception));
     process.stderr.write(lines.join('\n') + '\n');
+  }
+
+  /** @internal A transport or server registers itself while it holds an fd. */
+  addResource(resource: ReactorResource): void {
+    this.resources.add(resource);
+  }
+
+  /** @internal */
+  removeResource(resource: ReactorResource): void {
+    this.resources.delete(resource);
   }
 
   /** @internal */
