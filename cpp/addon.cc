@@ -15,6 +15,7 @@ class SelectloopAddon : public Napi::Addon<SelectloopAddon> {
     InitSelect(env, exports);
     InitSignals(env, exports);
     InitFeatures(env, exports);
+    InitDatagrams(env, exports);
     Napi::Object backends = Napi::Object::New(env);
     backends["select"] = true;
     backends["poll"] = true;

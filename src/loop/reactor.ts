@@ -323,14 +323,12 @@ export class Reactor extends EventEmitter implements HandleOwner {
     }
 
     // Timers never run early: only those whose deadline has passed by the clock (libuv#4773).
+    // They run after what is queued, straight from the heap (markDue: only those scheduled before
+    // this point), as if queued behind it now.
     const timers = this.timers;
-    if (timers.size > 0) {
-      const now = this.time();
-      for (let t = timers.popDue(now); t !== undefined; t = timers.popDue(now)) {
-        t.markFired();
-        ready.push(t);
-      }
-    }
+    const hasTimers = timers.size > 0;
+    const now = hasTimers ? this.time() : 0;
+    if (hasTimers) timers.markDue();
 
     // Only what is queued now: callbacks scheduled by these run in the next iteration.
     this.inIteration = true;
@@ -339,8 +337,10 @@ export class Reactor extends EventEmitter implements HandleOwner {
         const handle = ready.shift()!;
         if (!handle.cancelled) handle.run();
       }
+      if (hasTimers) for (let t = timers.popDue(now); t !== undefined; t = timers.popDue(now)) t.run();
     } finally {
       this.inIteration = false;
+      if (hasTimers) timers.unmarkDue();
     }
   }
 

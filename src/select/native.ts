@@ -94,6 +94,8 @@ export interface NativeBinding {
 
   pollWait(pollfds: ArrayBuffer, nfds: number, out: Int32Array, timeoutMs: number): number;
   selectWait(fds: Int32Array, nread: number, nwrite: number, nexcept: number, timeoutMs: number): number;
+  /** (fd, mask) pairs into out for fds set in the bitmaps (mask 1 read, 2 write); count or -errno. */
+  selectWaitBits(readBits: Int32Array, writeBits: Int32Array, nfds: number, out: Int32Array, timeoutMs: number): number;
   epollCreate?(): number;
   epollCtl?(epfd: number, op: number, fd: number, events: number): number;
   epollWait?(epfd: number, out: Int32Array, maxevents: number, timeoutMs: number): number;

@@ -20,3 +20,7 @@ export type { GetaddrinfoOptions } from './reactor-getaddrinfo.js';
 export type { AddrInfo } from './host-resolver.js';
 export type { AbortOptions } from './abort.js';
 export type { Protocol, BufferedProtocol, BaseProtocol, AnyProtocol } from './protocols.js';
+export { DatagramTransport, DATAGRAM_OVERHEAD, DATAGRAM_QUEUE_CAP } from './datagram-transport.js';
+export type { DatagramProtocol } from './datagram-protocol.js';
+export type { DatagramEndpointOptions } from './reactor-datagrams.js';
+export * from './datagram-constants.js';
