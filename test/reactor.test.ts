@@ -56,6 +56,26 @@ r('callSoon runs FIFO', () => {
   reactor.close();
 });
 
+r('a timer scheduled in the past by a callback or a timer of this iteration runs in the next one, after the due timers', () => {
+  const reactor = new Reactor();
+  const order: string[] = [];
+  const past = reactor.time() - 1000;
+  reactor.callAt(past, () => {
+    order.push('t1');
+    reactor.callAt(past - 1, () => order.push('t1-child'));
+  });
+  reactor.callAt(past + 1, () => order.push('t2'));
+  reactor.callSoon(() => {
+    order.push('soon');
+    reactor.callAt(past - 2, () => order.push('soon-child'));
+  });
+  reactor.runOnce(0);
+  assert.equal(order, ['soon', 't1', 't2']);
+  reactor.runOnce(0);
+  assert.equal(order, ['soon', 't1', 't2', 'soon-child', 't1-child']);
+  reactor.close();
+});
+
 r('a callback queued during an iteration runs in the next iteration', () => {
   const reactor = new Reactor();
   const order: string[] = [];
@@ -620,6 +640,45 @@ r('cancelling a timer that already fired, or after close(), leaves the heap\'s c
   for (const t of later) t.cancel(); // after close: harmless, and no count goes negative
   assert.is(heap.liveCount, 0);
   assert.ok(later.every((t) => t.cancelled));
+});
+
+r('cancelling many timers after they fired (counted as cancellations) loses and reorders no live timer', () => {
+  // A timer keeps no "fired" flag, so these cancellations are counted against the heap: they
+  // trigger a compaction early, which must drop only the dead entries.
+  const reactor = new Reactor();
+  const heap = (reactor as any).timers as { liveCount: number; size: number };
+  const order: number[] = [];
+  const fired = Array.from({ length: 100 }, () => reactor.callLater(0, () => {}));
+  const t0 = reactor.time();
+  const live = [5, 1, 4, 2, 3].map((d) => reactor.callAt(t0 + 1000 + d, () => order.push(d)));
+  while (heap.size > live.length) reactor.runOnce(0);
+  for (const t of fired) t.cancel();
+  assert.ok(fired.every((t) => t.cancelled));
+  assert.is(heap.size, live.length);
+  assert.is(heap.liveCount, live.length);
+  live[3]!.cancel(); // d = 2
+  assert.is(heap.liveCount, live.length - 1);
+  while (order.length < 4) reactor.runOnce(100);
+  assert.equal(order, [1, 3, 4, 5]);
+  assert.is(heap.size, 0);
+  reactor.close();
+});
+
+r('a handle with arguments passes them; its callbackName is the function name', () => {
+  const reactor = new Reactor();
+  const got: unknown[] = [];
+  function named(a: number, b: string) { got.push(a, b); }
+  const h = reactor.callSoon(named, 7, 'x');
+  const t = reactor.callLater(0, named, 8, 'y');
+  assert.is(h.callbackName, 'named');
+  assert.is(t.callbackName, 'named');
+  while (got.length < 4) reactor.runOnce(10);
+  assert.equal(got, [7, 'x', 8, 'y']);
+  assert.not.ok(h.cancelled);
+  h.cancel();
+  assert.ok(h.cancelled);
+  assert.is(h.callbackName, '<anonymous>');
+  reactor.close();
 });
 
 r('backendTimeout: 0 with ready callbacks, null with nothing, within [0, delay] with one timer', () => {
