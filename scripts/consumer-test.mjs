@@ -207,20 +207,30 @@ try {
     return out.split('\n').find((l) => l.includes('no native addon'))?.trim();
   });
 
-  check('(e) scripts approved + npm_config_build_from_source=true: npm rebuild compiles (offline) and the echo works', () => {
+  check('(e) scripts approved + npm_config_build_from_source=true: npm rebuild fetches cmake-js, compiles, and the echo works', () => {
     const dir = join(work, 'no-prebuild');
-    // The source build's own tools: optional peer dependencies, as the error message says.
-    npm(['install', ...quiet, '--prefer-offline', 'cmake-js', 'node-addon-api'], { cwd: dir });
     npm(['install-scripts', 'approve', 'selectloop', ...quiet], { cwd: dir });
-    // A dead proxy: any download cmake-js attempted (headers, a toolchain) would fail.
-    const offline = { ...process.env, npm_config_build_from_source: 'true', HTTP_PROXY: 'http://127.0.0.1:9', HTTPS_PROXY: 'http://127.0.0.1:9', http_proxy: 'http://127.0.0.1:9', https_proxy: 'http://127.0.0.1:9' };
-    const { out } = npm(['rebuild', 'selectloop', '--foreground-scripts'], { cwd: dir, env: offline });
+    const { out } = npm(['rebuild', 'selectloop', '--foreground-scripts'], { cwd: dir, env: { ...process.env, npm_config_build_from_source: 'true' } });
+    if (!out.includes('fetching the source build')) throw new Error(`the build tools were not fetched on demand:\n${out}`);
+    if (existsSync(join(dir, 'node_modules', 'cmake-js'))) throw new Error('cmake-js landed in the consumer\'s own node_modules');
     const built = join(dir, 'node_modules', 'selectloop', 'build', 'Release', 'selectloop.node');
     if (!existsSync(built)) throw new Error(`no build/Release/selectloop.node:\n${out}`);
     if (existsSync(join(dir, 'node_modules', 'selectloop', 'build', 'loadgen'))) throw new Error('the bench load generator was built');
     const echo = esmEcho(dir);
     if (!echo.includes(built)) throw new Error(`echo did not use the source build: ${echo}`);
     return echo;
+  });
+
+  check('(e) a second forced rebuild compiles offline (no download by cmake-js or npm)', () => {
+    const dir = join(work, 'no-prebuild');
+    rmSync(join(dir, 'node_modules', 'selectloop', 'build'), { recursive: true, force: true });
+    // A dead proxy: any download attempted (headers, a toolchain, a package) would fail.
+    const offline = { ...process.env, npm_config_build_from_source: 'true', HTTP_PROXY: 'http://127.0.0.1:9', HTTPS_PROXY: 'http://127.0.0.1:9', http_proxy: 'http://127.0.0.1:9', https_proxy: 'http://127.0.0.1:9', npm_config_proxy: 'http://127.0.0.1:9', npm_config_https_proxy: 'http://127.0.0.1:9' };
+    const { out } = npm(['rebuild', 'selectloop', '--foreground-scripts'], { cwd: dir, env: offline });
+    if (out.includes('fetching the source build')) throw new Error(`the tools were fetched again:\n${out}`);
+    const built = join(dir, 'node_modules', 'selectloop', 'build', 'Release', 'selectloop.node');
+    if (!existsSync(built)) throw new Error(`no build/Release/selectloop.node:\n${out}`);
+    return esmEcho(dir);
   });
 
   check('(e) missing cmake with the build forced: one clear line naming it', () => {

@@ -158,7 +158,7 @@ export class AddonNotFoundError extends Error {
         ...tried.map((line) => `  - ${line}`),
         'Two ways out (both need cmake and a C++17 compiler):',
         "  1. let npm run selectloop's install script, which builds the addon when no prebuild fits:",
-        '       npm install cmake-js node-addon-api && npm install-scripts approve selectloop && npm rebuild selectloop',
+        '       npm install-scripts approve selectloop && npm rebuild selectloop',
         '  2. or build it from source with cmake-js yourself:',
         '       npm install cmake-js node-addon-api && npx cmake-js compile -d node_modules/selectloop',
       ].join('\n'),
