@@ -10,5 +10,8 @@ export { pipe, setBlocking, getBlocking, read, write, closeFd } from '../select/
 export { ValueError, KeyError, OSError, BlockingIOError } from '../select/errors.js';
 export { Transport, type TransportKind, type TransportExtra } from './stream-transport.js';
 export { Server, type ServerOptions } from './server.js';
-export type { ConnectOptions } from './reactor-connections.js';
+export type { ConnectOptions, ConnectionOptions } from './reactor-connections.js';
+export { TlsTransport } from './tls-transport.js';
+export type { TlsOptions } from './tls-options.js';
+export type { StartTlsOptions } from './reactor-tls.js';
 export type { Protocol, BufferedProtocol, BaseProtocol, AnyProtocol } from './protocols.js';

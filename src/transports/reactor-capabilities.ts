@@ -6,6 +6,7 @@
 // that class (the `declare module` in each file merges the class into the Reactor's type).
 import { Reactor } from '../loop/reactor.js';
 import { ConnectionMethods } from './reactor-connections.js';
+import { TlsMethods } from './reactor-tls.js';
 
 type MethodsClass = abstract new (...args: never[]) => object;
 
@@ -24,4 +25,4 @@ export function installReactorMethods(...capabilities: MethodsClass[]): void {
   }
 }
 
-installReactorMethods(ConnectionMethods);
+installReactorMethods(ConnectionMethods, TlsMethods);

@@ -10,11 +10,18 @@ import { resolveStream, toSockaddr } from './address.js';
 import { Transport } from './stream-transport.js';
 import { Server, type ServerOptions } from './server.js';
 import { makeProtocol, type AnyProtocol } from './protocols.js';
+import { checkCanCarryTls, makeTlsConfig, type TlsOptions } from './tls-options.js';
+import { TlsTransport } from './tls-transport.js';
 
 export interface ConnectOptions {
   host?: string;
   port?: number;
   path?: string;
+}
+
+export interface ConnectionOptions {
+  /** Speak TLS over the connection: connectionMade comes after the handshake. */
+  tls?: TlsOptions;
 }
 
 declare module '../loop/reactor.js' {
@@ -31,10 +38,14 @@ export class ConnectionMethods {
   }
 
   /** Connects without blocking; returns the transport at once. connectionMade on connect; a failure reaches connectionLost(err). */
-  createConnection(this: Reactor, protocolFactory: () => AnyProtocol, address: ConnectOptions): Transport {
+  createConnection(this: Reactor, protocolFactory: () => AnyProtocol, address: ConnectOptions, options?: ConnectionOptions): Transport {
     if (this.isClosed()) throw reactorClosed();
     if (address === null || typeof address !== 'object') throw new TypeError('address must be { host, port } or { path }');
-    const protocol = makeProtocol(protocolFactory);
+    // TLS: the protocol on the socket is the TLS layer's; the application's sits on the TlsTransport returned.
+    if (options?.tls !== undefined) checkCanCarryTls(this, 'createConnection() with tls');
+    const tlsConfig = options?.tls === undefined ? null : makeTlsConfig(options.tls, false, address.host ?? '127.0.0.1');
+    const tls = tlsConfig === null ? null : new TlsTransport(this, makeProtocol(protocolFactory), tlsConfig);
+    const protocol = tls?.rawProtocol ?? makeProtocol(protocolFactory);
     let family: number;
     let sockaddr: Buffer;
     if (address.path !== undefined) {
@@ -66,7 +77,7 @@ export class ConnectionMethods {
     } else {
       this.callSoon(() => fail(r));
     }
-    return transport;
+    return tls?.over(transport) ?? transport;
   }
 
   /** A read transport over a pipe fd (made non-blocking). */
