@@ -11,7 +11,7 @@ import '../src/transports/index.js';
 import { TlsTransport, ValueError, type Protocol, type Transport } from '../src/transports/index.js';
 import { openFdCount, withTimeout } from './helpers/index.js';
 import { makeTestCerts, NO_OPENSSL_MESSAGE } from './helpers/tls-certs.js';
-import { Recorder, FlowEcho, assertNothingLeft, patternBytes, waitFor } from './helpers/tls.js';
+import { warmUpNodeTls, Recorder, FlowEcho, assertNothingLeft, patternBytes, waitFor } from './helpers/tls.js';
 
 const certs = makeTestCerts();
 
@@ -21,6 +21,10 @@ interface Ctx {
 }
 
 const t = suite<Ctx>('tls');
+
+t.before(async () => {
+  if (certs !== null) await warmUpNodeTls(certs.serverKey, certs.serverCert);
+});
 
 t.before.each((ctx) => {
   ctx.reactor = new Reactor();

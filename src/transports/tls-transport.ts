@@ -262,6 +262,9 @@ export class TlsTransport extends Transport {
           ALPNProtocols: options.ALPNProtocols,
           SNICallback: options.SNICallback,
         } as NodeTls.TLSSocketOptions);
+        // Client-initiated renegotiation is a DoS and deadlock hazard (nodejs#4024, curio#198):
+        // refused, the connection fails with ERR_TLS_RENEGOTIATION_DISABLED. (TLS 1.3 has none.)
+        socket.disableRenegotiation();
         socket.on('secure', this.onServerSecure);
       } else {
         socket = tls.connect({
@@ -281,6 +284,9 @@ export class TlsTransport extends Transport {
     socket.on('data', this.onTlsData);
     socket.on('end', this.onTlsEnd);
     socket.on('error', this.onTlsError);
+    // A TLSSocket made with `new` (our server side) keeps "control" (tls.Server releases it): its
+    // errors after the handshake (renegotiation refused, bad records) come only as '_tlsError'.
+    socket.on('_tlsError', this.onTlsError);
     socket.on('close', this.onTlsClose);
     if (readAhead !== undefined && readAhead.length > 0) this.onRawData(Buffer.from(readAhead));
     const early = this.earlyWrites;

@@ -112,3 +112,23 @@ export function patternBytes(n: number, seed = 7): Buffer {
   }
   return b;
 }
+
+/**
+ * One node:tls handshake and a thread-pool job, so fds Node opens lazily on first use (the
+ * thread pool's wakeup fd, OpenSSL's) exist before a test counts fds.
+ */
+export async function warmUpNodeTls(key: Buffer, cert: Buffer): Promise<void> {
+  const tls = await import('node:tls');
+  const { pbkdf2 } = await import('node:crypto');
+  await new Promise<void>((resolve) => pbkdf2('x', 'y', 1, 8, 'sha256', () => resolve()));
+  const server = tls.createServer({ key, cert }, (s) => s.end());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => {
+    const c = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }, () => c.end());
+    c.on('error', () => resolve());
+    c.on('close', () => resolve());
+    c.resume();
+  });
+  await new Promise<void>((r) => server.close(() => r()));
+}
