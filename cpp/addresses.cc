@@ -52,6 +52,30 @@ socklen_t ArgSockaddr(const Napi::CallbackInfo& info, size_t i, struct sockaddr_
   return static_cast<socklen_t>(b.length);
 }
 
+const char* GaiErrorCode(int rc) {
+  switch (rc) {
+    case EAI_NONAME: return "ENOTFOUND";
+    case EAI_AGAIN: return "EAI_AGAIN";
+    case EAI_FAMILY: return "EAI_FAMILY";
+    case EAI_SERVICE: return "EAI_SERVICE";
+    case EAI_SOCKTYPE: return "EAI_SOCKTYPE";
+    case EAI_BADFLAGS: return "EAI_BADFLAGS";
+    case EAI_MEMORY: return "EAI_MEMORY";
+    case EAI_FAIL: return "EAI_FAIL";
+#ifdef EAI_OVERFLOW
+    case EAI_OVERFLOW: return "EAI_OVERFLOW";
+#endif
+#ifdef EAI_NODATA
+    case EAI_NODATA: return "ENOTFOUND";
+#endif
+#ifdef EAI_ADDRFAMILY
+    case EAI_ADDRFAMILY: return "ENOTFOUND";
+#endif
+    case EAI_SYSTEM: return "EAI_SYSTEM";
+    default: return "EAI_FAIL";
+  }
+}
+
 namespace {
 
 Napi::Value SockaddrBuffer(Napi::Env env, const void* sa, size_t len) {
@@ -67,6 +91,8 @@ Napi::Value Resolve(const Napi::CallbackInfo& info) {
   bool hasHost = info.Length() > 0 && info[0].IsString();
   if (hasHost) host = info[0].As<Napi::String>().Utf8Value();
   else if (info.Length() == 0 || !info[0].IsNull()) ThrowType(env, "host must be a string or null");
+  // getaddrinfo would stop at the NUL and resolve another name ('localhost\0evil' -> localhost).
+  if (host.find('\0') != std::string::npos) ThrowType(env, "host must not contain NUL bytes");
   int port = static_cast<int>(ArgInteger(info, 1, "port", 0, 65535));
   int family = ArgInt(info, 2, "family");
   int socktype = ArgInt(info, 3, "socktype");
@@ -82,22 +108,7 @@ Napi::Value Resolve(const Napi::CallbackInfo& info) {
   if (rc != 0) {
     Napi::Object err = Napi::Object::New(env);
     int sysErrno = rc == EAI_SYSTEM ? errno : 0;
-    const char* code = "EAI_FAIL";
-    switch (rc) {
-      case EAI_NONAME: code = "ENOTFOUND"; break;
-      case EAI_AGAIN: code = "EAI_AGAIN"; break;
-      case EAI_FAMILY: code = "EAI_FAMILY"; break;
-      case EAI_SERVICE: code = "EAI_SERVICE"; break;
-#ifdef EAI_NODATA
-      case EAI_NODATA: code = "ENOTFOUND"; break;
-#endif
-#ifdef EAI_ADDRFAMILY
-      case EAI_ADDRFAMILY: code = "ENOTFOUND"; break;
-#endif
-      case EAI_SYSTEM: code = "EAI_SYSTEM"; break;
-      default: break;
-    }
-    err["code"] = code;
+    err["code"] = GaiErrorCode(rc);
     err["message"] = gai_strerror(rc);
     err["eai"] = rc;
     err["errno"] = -sysErrno;
@@ -112,6 +123,10 @@ Napi::Value Resolve(const Napi::CallbackInfo& info) {
 }
 
 // unixAddress(path: string | Buffer) -> Buffer | -ENAMETOOLONG
+// A path starting with NUL is a Linux abstract name (binary: NULs inside are part of it, as in
+// Python). A filesystem path must not contain NUL: the kernel would stop there and bind a
+// different file ('sock\0evil' -> 'sock'). An empty path is refused too (as libuv's pipe bind
+// does): Linux would silently autobind an abstract name instead.
 Napi::Value UnixAddress(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path;
@@ -120,10 +135,16 @@ Napi::Value UnixAddress(const Napi::CallbackInfo& info) {
     auto b = info[0].As<Napi::Buffer<char>>();
     path.assign(b.Data(), b.Length());
   } else ThrowType(env, "path must be a string or Buffer");
+  if (path.empty()) ThrowType(env, "AF_UNIX path must not be empty");
+  bool abstract = path[0] == '\0';
+#ifndef __linux__
+  if (abstract) ThrowType(env, "AF_UNIX abstract names (a leading NUL byte) exist on Linux only");
+#endif
+  if (!abstract && path.find('\0') != std::string::npos)
+    ThrowType(env, "AF_UNIX path must not contain NUL bytes");
   struct sockaddr_un un;
   memset(&un, 0, sizeof un);
   un.sun_family = AF_UNIX;
-  bool abstract = !path.empty() && path[0] == '\0';
   // A filesystem path needs room for its terminating NUL.
   if (path.size() > sizeof(un.sun_path) - (abstract ? 0 : 1)) return Result(env, -ENAMETOOLONG);
   memcpy(un.sun_path, path.data(), path.size());

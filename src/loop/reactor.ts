@@ -29,6 +29,12 @@ export interface ExceptionContext {
 
 export type ExceptionHandler = (reactor: Reactor, context: ExceptionContext) => void;
 
+/** Something a layer above owns an fd for (a transport, a server): the reactor's close() frees it. */
+export interface ReactorResource {
+  /** The reactor is closing and will run nothing more: free the fd now, synchronously. */
+  closeWithReactor(): void;
+}
+
 export interface ReactorOptions {
   selector?: BaseSelector<FdHandles>;
 }
@@ -49,8 +55,11 @@ export class Reactor extends EventEmitter implements HandleOwner {
   private readonly signalHandlers = new Map<number, Handle>();
   // Attached mode (Node's loop drives us).
   private watcher: LoopWatcherNative | null = null;
+  private forgetSelectorClose: (() => void) | null = null;
   private refed = true;
   private inIteration = false;
+  /** Live transports and servers (registered by themselves), closed by close(). */
+  private readonly resources = new Set<ReactorResource>();
 
   constructor(options: ReactorOptions = {}) {
     super();
@@ -58,6 +67,25 @@ export class Reactor extends EventEmitter implements HandleOwner {
     const selector = options.selector;
     if (selector !== undefined && !(selector instanceof BaseSelector)) throw new TypeError('options.selector must be a BaseSelector');
     this.selector = selector ?? new DefaultSelector<FdHandles>();
+  }
+
+  /**
+   * asyncio.run's shape: a new reactor attached to Node's loop, `await main(reactor)`, then the
+   * reactor is closed (also when main throws or rejects). Resolves with main's result. `options`
+   * are the constructor's. Whatever is still open on the reactor then is closed with it (see close()).
+   */
+  static async run<T>(main: (reactor: Reactor) => T | PromiseLike<T>, options?: ReactorOptions): Promise<T> {
+    checkCallback(main, 'main');
+    const reactor = new Reactor(options);
+    try {
+      reactor.attach();
+      return await main(reactor);
+    } finally {
+      // main may settle inside one of our own callbacks (a promise resolved there); close once
+      // that iteration has returned.
+      while (reactor.running) await new Promise((resolve) => setImmediate(resolve));
+      reactor.close();
+    }
   }
 
   /** Monotonic milliseconds, from a per-reactor origin so values stay small and exact. */
@@ -153,6 +181,12 @@ export class Reactor extends EventEmitter implements HandleOwner {
     return handle;
   }
 
+  /** @internal The directions (EVENT_READ | EVENT_WRITE) fo is watched for; 0 when none. */
+  watchedEvents(fo: FileObject): number {
+    if (this.closedFlag) return 0;
+    return this.selector.getMap().get(fo)?.events ?? 0;
+  }
+
   private clearFdHandle(fo: FileObject, direction: number): boolean {
     if (this.closedFlag) return false;
     const key = this.selector.getMap().get(fo);
@@ -221,12 +255,26 @@ export class Reactor extends EventEmitter implements HandleOwner {
     return this.closedFlag;
   }
 
-  /** Closes the reactor and its selector; idempotent. @throws while running. */
+  /**
+   * Closes the reactor and its selector; idempotent. @throws while running. Live transports and
+   * servers are closed too (their fds would otherwise be orphaned for good): as asyncio closes an
+   * unclosed transport, but at once, since nothing runs afterwards.
+   */
   close(): void {
     if (this.running) throw alreadyRunning('close');
     if (this.closedFlag) return;
     this.detach();
+    // Closed first: a protocol that reconnects from connectionLost gets ERR_REACTOR_CLOSED
+    // instead of adding resources forever.
     this.closedFlag = true;
+    for (const resource of this.resources) {
+      try {
+        resource.closeWithReactor();
+      } catch (exception) {
+        this.callExceptionHandler({ message: 'Closing a transport or server with the reactor failed', exception, resource });
+      }
+    }
+    this.resources.clear();
     for (const handle of this.signalHandlers.values()) handle.cancel();
     this.signalHandlers.clear();
     this.signalPipe?.close();
@@ -275,14 +323,12 @@ export class Reactor extends EventEmitter implements HandleOwner {
     }
 
     // Timers never run early: only those whose deadline has passed by the clock (libuv#4773).
+    // They run after what is queued, straight from the heap (markDue: only those scheduled before
+    // this point), as if queued behind it now.
     const timers = this.timers;
-    if (timers.size > 0) {
-      const now = this.time();
-      for (let t = timers.popDue(now); t !== undefined; t = timers.popDue(now)) {
-        t.markFired();
-        ready.push(t);
-      }
-    }
+    const hasTimers = timers.size > 0;
+    const now = hasTimers ? this.time() : 0;
+    if (hasTimers) timers.markDue();
 
     // Only what is queued now: callbacks scheduled by these run in the next iteration.
     this.inIteration = true;
@@ -291,8 +337,10 @@ export class Reactor extends EventEmitter implements HandleOwner {
         const handle = ready.shift()!;
         if (!handle.cancelled) handle.run();
       }
+      if (hasTimers) for (let t = timers.popDue(now); t !== undefined; t = timers.popDue(now)) t.run();
     } finally {
       this.inIteration = false;
+      if (hasTimers) timers.unmarkDue();
     }
   }
 
@@ -325,6 +373,7 @@ export class Reactor extends EventEmitter implements HandleOwner {
     }
     this.watcher = new native.LoopWatcher(fd, () => this.onNodeWake());
     this.watcher.start();
+    this.forgetSelectorClose = this.selector.onClose(() => this.selectorClosedWhileAttached());
     this.rearmNodeWake();
   }
 
@@ -333,6 +382,17 @@ export class Reactor extends EventEmitter implements HandleOwner {
     if (this.watcher === null) return;
     this.watcher.close();
     this.watcher = null;
+    this.forgetSelectorClose?.();
+    this.forgetSelectorClose = null;
+  }
+
+  /** Someone closed our selector: let go of its fd before it closes, and say so once. */
+  private selectorClosedWhileAttached(): void {
+    this.detach();
+    if (this.closedFlag) return;
+    this.callExceptionHandler({
+      message: 'The selector of an attached reactor was closed; the reactor is detached from Node\'s loop and can no longer run',
+    });
   }
 
   isAttached(): boolean {
@@ -446,6 +506,16 @@ export class Reactor extends EventEmitter implements HandleOwner {
     for (const [k, v] of Object.entries(rest)) lines.push(`${k}: ${inspect(v, { depth: 1 })}`);
     if (exception !== undefined) lines.push(exception instanceof Error ? (exception.stack ?? String(exception)) : inspect(exception));
     process.stderr.write(lines.join('\n') + '\n');
+  }
+
+  /** @internal A transport or server registers itself while it holds an fd. */
+  addResource(resource: ReactorResource): void {
+    this.resources.add(resource);
+  }
+
+  /** @internal */
+  removeResource(resource: ReactorResource): void {
+    this.resources.delete(resource);
   }
 
   /** @internal */

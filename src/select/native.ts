@@ -19,10 +19,38 @@ export interface ResolveFailure {
   errno: number;
 }
 
+/** Name resolution on worker threads; completion is a byte on the pipe fileno() (cpp/resolver.cc). */
+export interface ResolverNative {
+  fileno(): number;
+  /** 0, or -errno (-EBADF once closed, -EAGAIN when no thread could be started). */
+  submit(id: number, host: string, port: number, family: number, socktype: number): number;
+  take(): Array<[number, Buffer[] | ResolveFailure]>;
+  /** Tests only: while held, workers wait before resolving. */
+  hold(flag: boolean): void;
+  close(): void;
+}
+
 export type NativeAddress = [string, number] | string | null;
+
+/**
+ * The atomic close-on-exec paths this build compiled in. A false flag means that path sets
+ * FD_CLOEXEC with a second system call, so a child spawned by another thread in between can
+ * inherit the fd.
+ */
+export interface NativeFeatures {
+  /** accept4(SOCK_CLOEXEC | SOCK_NONBLOCK) for every accept. */
+  accept4: boolean;
+  /** pipe2(O_CLOEXEC | O_NONBLOCK) for pipes (the signal wake-up pipe too). */
+  pipe2: boolean;
+  /** socket()/socketpair() with SOCK_CLOEXEC | SOCK_NONBLOCK. */
+  sockCloexec: boolean;
+  /** epoll_create1(EPOLL_CLOEXEC) (true wherever the epoll backend exists). */
+  epollCloexec: boolean;
+}
 
 export interface NativeBinding {
   backends: { select: boolean; poll: boolean; epoll: boolean; kqueue: boolean; devpoll: boolean };
+  features: NativeFeatures;
   socketConstants: Record<string, number>;
   pollConstants: Record<string, number>;
   epollConstants?: Record<string, number>;
@@ -66,6 +94,8 @@ export interface NativeBinding {
 
   pollWait(pollfds: ArrayBuffer, nfds: number, out: Int32Array, timeoutMs: number): number;
   selectWait(fds: Int32Array, nread: number, nwrite: number, nexcept: number, timeoutMs: number): number;
+  /** (fd, mask) pairs into out for fds set in the bitmaps (mask 1 read, 2 write); count or -errno. */
+  selectWaitBits(readBits: Int32Array, writeBits: Int32Array, nfds: number, out: Int32Array, timeoutMs: number): number;
   epollCreate?(): number;
   epollCtl?(epfd: number, op: number, fd: number, events: number): number;
   epollWait?(epfd: number, out: Int32Array, maxevents: number, timeoutMs: number): number;
@@ -75,11 +105,14 @@ export interface NativeBinding {
   devpollWrite?(dpfd: number, pollfds: ArrayBuffer, nfds: number): number;
   devpollWait?(dpfd: number, scratch: ArrayBuffer, maxevents: number, out: Int32Array, timeoutMs: number): number;
 
+  /** Also sends signum to wakeupFd (one byte each); any number of fds per signal. Main thread only. */
   signalInstall(signum: number, wakeupFd: number): number;
-  signalRestore(signum: number): number;
+  /** Stops sending signum to wakeupFd; the last one hands the signal back to Node. */
+  signalRestore(signum: number, wakeupFd: number): number;
   raise(signum: number): number;
 
   LoopWatcher: new (fd: number, callback: (kind: number, status: number) => void) => LoopWatcherNative;
+  Resolver: new () => ResolverNative;
 }
 
 const require = createRequire(import.meta.url);

@@ -7,6 +7,10 @@
 import { Reactor } from '../loop/reactor.js';
 import { ConnectionMethods } from './reactor-connections.js';
 import { TlsMethods } from './reactor-tls.js';
+import { DatagramMethods } from './reactor-datagrams.js';
+import { SockMethods } from './reactor-sock.js';
+import { ResolverMethods } from './reactor-getaddrinfo.js';
+import { StreamMethods } from './reactor-streams.js';
 
 type MethodsClass = abstract new (...args: never[]) => object;
 
@@ -25,4 +29,4 @@ export function installReactorMethods(...capabilities: MethodsClass[]): void {
   }
 }
 
-installReactorMethods(ConnectionMethods, TlsMethods);
+installReactorMethods(ConnectionMethods, DatagramMethods, SockMethods, ResolverMethods, StreamMethods, TlsMethods);

@@ -165,6 +165,8 @@ export class TlsTransport extends Transport {
     private readonly closeCallback?: (t: Transport) => void,
   ) {
     super(tlsReactor, -1, protocol, 'socket');
+    // The raw transport underneath is what reactor.close() frees; its connectionLost reaches us.
+    tlsReactor.removeResource(this);
     this.app = protocol;
     this.appIsBuffered = isBufferedProtocol(protocol);
     const limits = super.getWriteBufferLimits();
