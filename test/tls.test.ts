@@ -385,6 +385,27 @@ if (certs === null) {
     await new Promise<void>((r) => silent.close(() => r()));
   });
 
+  t('streams: startServer and openConnection with tls (the options forwarded to createServer/createConnection)', async ({ reactor }) => {
+    const server = reactor.startServer(
+      async (reader, writer) => {
+        for await (const line of reader) {
+          writer.write(line);
+          await writer.drain();
+        }
+        writer.close();
+      },
+      { port: 0, tls: serverTls },
+    );
+    const [reader, writer] = await reactor.openConnection({ host: '127.0.0.1', port: (server.address() as [string, number])[1] }, { tls: { ca: c.ca } });
+    assert.is(writer.getExtraInfo('tlsProtocol'), 'TLSv1.3');
+    writer.write('over tls\n');
+    assert.is((await withTimeout(reader.readLine(), 10_000, 'the echoed line')).toString(), 'over tls\n');
+    writer.close();
+    await withTimeout(writer.waitClosed(), 10_000, 'waitClosed');
+    await waitFor(() => server.connections === 0, 'the server side to close');
+    server.close();
+  });
+
   t('closing the server side: close() sends close_notify after the buffered data; the peer reads it all', async ({ reactor }) => {
     const payload = patternBytes(1024 * 1024, 3);
     const server = reactor.createServer(() => ({ connectionMade: (tr: Transport) => (tr.write(payload), tr.close()) }), { tls: serverTls });
