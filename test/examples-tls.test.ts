@@ -1,8 +1,10 @@
 // examples/tls-echo end to end: its own self-signed certificate (made at first run) or one given
-// by --cert/--key, byte-exact echoes over node:tls, and a clean exit 0 on SIGINT.
+// by --cert/--key, byte-exact echoes over node:tls, and a clean exit 0 on SIGINT; and
+// examples/starttls-lines, a plaintext line protocol upgraded in place by STARTTLS.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as nodeTls from 'node:tls';
+import * as net from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +77,54 @@ if (certs === null) {
         assert.ok(socket.authorized);
         socket.destroy();
         server.child.kill('SIGTERM');
+        assert.is((await exited(server.child)).code, 0, server.output());
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  t('starttls-lines: plaintext until STARTTLS, then lines over TLS on the same connection', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'starttls-test-'));
+    try {
+      writeFileSync(join(dir, 'cert.pem'), certs.serverCert);
+      writeFileSync(join(dir, 'key.pem'), certs.serverKey);
+      const server = await startExample('examples/starttls-lines.js', ['0', '--quiet', '--cert', join(dir, 'cert.pem'), '--key', join(dir, 'key.pem')], 30_000);
+      try {
+        const sock = net.connect(server.port, '127.0.0.1');
+        let plain = '';
+        const onData = (d: Buffer) => (plain += d.toString());
+        sock.on('data', onData);
+        sock.write('HELO\nSTARTTLS\n');
+        await withTimeout(
+          (async () => {
+            while (!plain.includes('OK begin TLS\n')) await new Promise((r) => setTimeout(r, 5));
+          })(),
+          15_000,
+          'the OK',
+        );
+        assert.is(plain, 'READY say STARTTLS\nERR STARTTLS first\nOK begin TLS\n');
+        sock.off('data', onData);
+        const secure = nodeTls.connect({ socket: sock, ca: certs.ca, servername: 'localhost' });
+        const echoed = await withTimeout(
+          new Promise<string>((resolve, reject) => {
+            let got = '';
+            secure.once('secureConnect', () => secure.write('one\ntwo\n'));
+            secure.on('data', (d: Buffer) => {
+              got += d.toString();
+              if (got.split('\n').length > 2) resolve(got);
+            });
+            secure.on('error', reject);
+          }),
+          15_000,
+          'the lines over TLS',
+        );
+        assert.is(echoed, 'secure: one\nsecure: two\n');
+        assert.ok(secure.authorized);
+        secure.destroy();
+        server.child.kill('SIGINT');
         assert.is((await exited(server.child)).code, 0, server.output());
       } finally {
         await server.stop();
