@@ -107,7 +107,8 @@ export class Transport extends EventEmitter implements ReactorResource {
     readonly kind: TransportKind,
     /** Extra info given at creation, and peername/sockname once asked for; null until then. */
     private extra: TransportExtra | null = null,
-    private readonly onClose?: (t: Transport) => void,
+    /** Told after the close, with the fd the transport had. */
+    private readonly onClose?: (t: Transport, fd: number) => void,
   ) {
     super();
     this.fd = fd;
@@ -530,12 +531,13 @@ export class Transport extends EventEmitter implements ReactorResource {
   }
 
   private release(err: Error | null): void {
-    this.reactor.removeReader(this.fd);
-    this.reactor.removeWriter(this.fd);
-    native.close(this.fd);
+    const fd = this.fd;
+    this.reactor.removeReader(fd);
+    this.reactor.removeWriter(fd);
+    this.reactor.removeResource(this); // while fileno() still names its slot
+    native.close(fd);
     this.fd = -1;
-    this.reactor.removeResource(this);
-    this.onClose?.(this);
+    this.onClose?.(this, fd);
     if (err !== null && this.listenerCount('error') > 0) this.emit('error', err);
     this.emit('close', err);
   }
