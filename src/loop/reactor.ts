@@ -20,6 +20,26 @@ export interface FdHandles {
   readonly writer: Handle | null;
 }
 
+/**
+ * A reader handle that is its own fd's FdHandles while the fd has no writer (reader: itself,
+ * writer: null): a connection that only reads, the idle common case, costs one object less.
+ * Layers above subclass it for the handles they pass to watchFd.
+ */
+export class SoleReaderHandle extends Handle implements FdHandles {
+  get reader(): Handle {
+    return this;
+  }
+
+  get writer(): null {
+    return null;
+  }
+}
+
+/** The FdHandles of a reader alone. */
+function readerOnly(reader: Handle | null): FdHandles {
+  return reader instanceof SoleReaderHandle ? reader : { reader, writer: null };
+}
+
 export interface ExceptionContext {
   message: string;
   exception?: unknown;
@@ -153,14 +173,15 @@ export class Reactor extends EventEmitter implements HandleOwner {
     this.checkOpen();
     const key = this.selector.getMap().get(fo);
     if (key === undefined) {
-      const data: FdHandles = direction === EVENT_READ ? { reader: handle, writer: null } : { reader: null, writer: handle };
+      const data: FdHandles = direction === EVENT_READ ? readerOnly(handle) : { reader: null, writer: handle };
       this.selector.register(fo, direction, data);
     } else {
       const old = key.data;
       const replaced = direction === EVENT_READ ? old.reader : old.writer;
       // A new data object per change: an event already selected for the old registration finds
       // its handles cancelled and is dropped (libuv#968, mio#219).
-      const data: FdHandles = direction === EVENT_READ ? { reader: handle, writer: old.writer } : { reader: old.reader, writer: handle };
+      const data: FdHandles =
+        direction === EVENT_READ ? (old.writer === null ? readerOnly(handle) : { reader: handle, writer: old.writer }) : { reader: old.reader, writer: handle };
       this.selector.modify(fo, key.events | direction, data);
       replaced?.cancel();
     }
@@ -177,7 +198,7 @@ export class Reactor extends EventEmitter implements HandleOwner {
     if (removed === null) return false;
     const events = key.events & ~direction;
     if (events === 0) this.selector.unregister(fo);
-    else this.selector.modify(fo, events, direction === EVENT_READ ? { reader: null, writer: old.writer } : { reader: old.reader, writer: null });
+    else this.selector.modify(fo, events, direction === EVENT_READ ? { reader: null, writer: old.writer } : readerOnly(old.reader));
     removed.cancel();
     return true;
   }
