@@ -59,6 +59,7 @@ const allServers: ServerDef[] = [
   { id: 'reactor', name: 'Reactor + Protocol (blocking)', file: 'examples/echo-protocol.js' },
   { id: 'attached', name: 'Reactor + Protocol (attached)', file: 'examples/echo-protocol.js', args: '--attach' },
   { id: 'buffered', name: 'BufferedProtocol (blocking)', file: 'bench/servers/buffered-echo.js' },
+  { id: 'streams', name: 'streams, await (attached)', file: 'bench/servers/streams-echo.js' },
 ];
 if (workersArg !== undefined) {
   allServers.push({ id: 'workers', name: `Reactor + Protocol × ${workersArg} worker_threads (SO_REUSEPORT)`, file: 'examples/echo-workers.js', args: `--workers ${workersArg}` });

@@ -95,6 +95,25 @@ export class Reactor extends EventEmitter implements HandleOwner {
     this.selector = selector ?? new DefaultSelector<FdHandles>();
   }
 
+  /**
+   * asyncio.run's shape: a new reactor attached to Node's loop, `await main(reactor)`, then the
+   * reactor is closed (also when main throws or rejects). Resolves with main's result. `options`
+   * are the constructor's. Whatever is still open on the reactor then is closed with it (see close()).
+   */
+  static async run<T>(main: (reactor: Reactor) => T | PromiseLike<T>, options?: ReactorOptions): Promise<T> {
+    checkCallback(main, 'main');
+    const reactor = new Reactor(options);
+    try {
+      reactor.attach();
+      return await main(reactor);
+    } finally {
+      // main may settle inside one of our own callbacks (a promise resolved there); close once
+      // that iteration has returned.
+      while (reactor.running) await new Promise((resolve) => setImmediate(resolve));
+      reactor.close();
+    }
+  }
+
   /** Monotonic milliseconds, from a per-reactor origin so values stay small and exact. */
   time(): number {
     return performance.now() - this.origin;
@@ -187,6 +206,12 @@ export class Reactor extends EventEmitter implements HandleOwner {
     }
     if (this.watcher !== null && !this.inIteration) this.rearmNodeWake();
     return handle;
+  }
+
+  /** @internal The directions (EVENT_READ | EVENT_WRITE) fo is watched for; 0 when none. */
+  watchedEvents(fo: FileObject): number {
+    if (this.closedFlag) return 0;
+    return this.selector.getMap().get(fo)?.events ?? 0;
   }
 
   private clearFdHandle(fo: FileObject, direction: number): boolean {

@@ -65,7 +65,7 @@ const EOF_PENDING = 1 << 5; // writeEof() waits for the buffer to drain
 const EOF_SENT = 1 << 6;
 const LOST_CALLED = 1 << 7; // connectionLost ran
 const WATCH_READER_GONE = 1 << 8; // a FIFO write end: its read-readiness means the reader is gone
-const CONNECTING = 1 << 9; // a non-blocking connect is under way: writes queue, nothing is sent
+const CONNECTING = 1 << 9; // a non-blocking connect (or the name lookup before it) is under way: writes queue, nothing is sent
 const MADE = 1 << 10; // connectionMade ran
 
 /**
@@ -172,6 +172,12 @@ export class Transport extends EventEmitter implements ReactorResource {
     this.start();
     if (this.queuedBytes > 0) this.watchWritable();
     else if (this.eofPending) this.sendEof();
+  }
+
+  /** @internal While connecting (after a name lookup): use another socket of the resolved family, closing ours. */
+  replaceFd(fd: number): void {
+    native.close(this.fd);
+    this.fd = fd;
   }
 
   /** @internal For the write end of a FIFO: close as soon as its reader is gone. */
