@@ -53,8 +53,6 @@ export type ExceptionHandler = (reactor: Reactor, context: ExceptionContext) => 
 export interface ReactorResource {
   /** The reactor is closing and will run nothing more: free the fd now, synchronously. */
   closeWithReactor(): void;
-  /** Its fd (-1 once closed), if it has one: then the reactor keeps it in a slot indexed by fd. */
-  fileno?(): number;
 }
 
 export interface ReactorOptions {
@@ -537,16 +535,17 @@ export class Reactor extends EventEmitter implements HandleOwner {
     process.stderr.write(lines.join('\n') + '\n');
   }
 
-  /** @internal A transport or server registers itself while it holds an fd. */
-  addResource(resource: ReactorResource): void {
-    const fd = resource.fileno?.() ?? -1;
+  /**
+   * @internal A transport or server registers itself while it holds an fd. Given `fd` (one per
+   * connection), it is kept in that fd's slot; removeResource must then be given the same fd.
+   */
+  addResource(resource: ReactorResource, fd = -1): void {
     if (fd >= 0 && this.resourcesByFd[fd] === undefined) this.resourcesByFd[fd] = resource;
     else this.otherResources.add(resource);
   }
 
-  /** @internal Before the resource lets go of its fd (its fileno() finds the slot). */
-  removeResource(resource: ReactorResource): void {
-    const fd = resource.fileno?.() ?? -1;
+  /** @internal With the fd given to addResource, if any. */
+  removeResource(resource: ReactorResource, fd = -1): void {
     if (fd >= 0 && this.resourcesByFd[fd] === resource) this.resourcesByFd[fd] = undefined;
     else this.otherResources.delete(resource);
   }

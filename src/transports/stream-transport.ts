@@ -121,7 +121,7 @@ export class Transport extends EventEmitter implements ReactorResource {
     this.fd = fd;
     this.protocol = protocol;
     this.buffered = isBufferedProtocol(protocol);
-    reactor.addResource(this);
+    reactor.addResource(this, fd);
   }
 
   private get isSocket(): boolean {
@@ -176,8 +176,10 @@ export class Transport extends EventEmitter implements ReactorResource {
 
   /** @internal While connecting (after a name lookup): use another socket of the resolved family, closing ours. */
   replaceFd(fd: number): void {
+    this.reactor.removeResource(this, this.fd);
     native.close(this.fd);
     this.fd = fd;
+    this.reactor.addResource(this, fd);
   }
 
   /** @internal For the write end of a FIFO: close as soon as its reader is gone. */
@@ -545,9 +547,9 @@ export class Transport extends EventEmitter implements ReactorResource {
     const fd = this.fd;
     this.reactor.removeReader(fd);
     this.reactor.removeWriter(fd);
-    this.reactor.removeResource(this); // while fileno() still names its slot
     native.close(fd);
     this.fd = -1;
+    this.reactor.removeResource(this, fd);
     this.onClose?.(this, fd);
     if (err !== null && this.listenerCount('error') > 0) this.emit('error', err);
     this.emit('close', err);
