@@ -20,6 +20,26 @@ export interface FdHandles {
   readonly writer: Handle | null;
 }
 
+/**
+ * A reader handle that is its own fd's FdHandles while the fd has no writer (reader: itself,
+ * writer: null): a connection that only reads, the idle common case, costs one object less.
+ * Layers above subclass it for the handles they pass to watchFd.
+ */
+export class SoleReaderHandle extends Handle implements FdHandles {
+  get reader(): Handle {
+    return this;
+  }
+
+  get writer(): null {
+    return null;
+  }
+}
+
+/** The FdHandles of a reader alone. */
+function readerOnly(reader: Handle | null): FdHandles {
+  return reader instanceof SoleReaderHandle ? reader : { reader, writer: null };
+}
+
 export interface ExceptionContext {
   message: string;
   exception?: unknown;
@@ -58,8 +78,12 @@ export class Reactor extends EventEmitter implements HandleOwner {
   private forgetSelectorClose: (() => void) | null = null;
   private refed = true;
   private inIteration = false;
-  /** Live transports and servers (registered by themselves), closed by close(). */
-  private readonly resources = new Set<ReactorResource>();
+  /**
+   * Live transports and servers (registered by themselves), closed by close(). Those with an fd
+   * sit in a slot indexed by it: no hash-table entry per connection (~35 B each at 5 000).
+   */
+  private readonly resourcesByFd: (ReactorResource | undefined)[] = [];
+  private readonly otherResources = new Set<ReactorResource>();
 
   constructor(options: ReactorOptions = {}) {
     super();
@@ -166,14 +190,15 @@ export class Reactor extends EventEmitter implements HandleOwner {
     this.checkOpen();
     const key = this.selector.getMap().get(fo);
     if (key === undefined) {
-      const data: FdHandles = direction === EVENT_READ ? { reader: handle, writer: null } : { reader: null, writer: handle };
+      const data: FdHandles = direction === EVENT_READ ? readerOnly(handle) : { reader: null, writer: handle };
       this.selector.register(fo, direction, data);
     } else {
       const old = key.data;
       const replaced = direction === EVENT_READ ? old.reader : old.writer;
       // A new data object per change: an event already selected for the old registration finds
       // its handles cancelled and is dropped (libuv#968, mio#219).
-      const data: FdHandles = direction === EVENT_READ ? { reader: handle, writer: old.writer } : { reader: old.reader, writer: handle };
+      const data: FdHandles =
+        direction === EVENT_READ ? (old.writer === null ? readerOnly(handle) : { reader: handle, writer: old.writer }) : { reader: old.reader, writer: handle };
       this.selector.modify(fo, key.events | direction, data);
       replaced?.cancel();
     }
@@ -196,7 +221,7 @@ export class Reactor extends EventEmitter implements HandleOwner {
     if (removed === null) return false;
     const events = key.events & ~direction;
     if (events === 0) this.selector.unregister(fo);
-    else this.selector.modify(fo, events, direction === EVENT_READ ? { reader: null, writer: old.writer } : { reader: old.reader, writer: null });
+    else this.selector.modify(fo, events, direction === EVENT_READ ? { reader: null, writer: old.writer } : readerOnly(old.reader));
     removed.cancel();
     return true;
   }
@@ -267,14 +292,16 @@ export class Reactor extends EventEmitter implements HandleOwner {
     // Closed first: a protocol that reconnects from connectionLost gets ERR_REACTOR_CLOSED
     // instead of adding resources forever.
     this.closedFlag = true;
-    for (const resource of this.resources) {
+    for (const resource of [...this.resourcesByFd, ...this.otherResources]) {
+      if (resource === undefined) continue;
       try {
         resource.closeWithReactor();
       } catch (exception) {
         this.callExceptionHandler({ message: 'Closing a transport or server with the reactor failed', exception, resource });
       }
     }
-    this.resources.clear();
+    this.resourcesByFd.length = 0;
+    this.otherResources.clear();
     for (const handle of this.signalHandlers.values()) handle.cancel();
     this.signalHandlers.clear();
     this.signalPipe?.close();
@@ -508,14 +535,19 @@ export class Reactor extends EventEmitter implements HandleOwner {
     process.stderr.write(lines.join('\n') + '\n');
   }
 
-  /** @internal A transport or server registers itself while it holds an fd. */
-  addResource(resource: ReactorResource): void {
-    this.resources.add(resource);
+  /**
+   * @internal A transport or server registers itself while it holds an fd. Given `fd` (one per
+   * connection), it is kept in that fd's slot; removeResource must then be given the same fd.
+   */
+  addResource(resource: ReactorResource, fd = -1): void {
+    if (fd >= 0 && this.resourcesByFd[fd] === undefined) this.resourcesByFd[fd] = resource;
+    else this.otherResources.add(resource);
   }
 
-  /** @internal */
-  removeResource(resource: ReactorResource): void {
-    this.resources.delete(resource);
+  /** @internal With the fd given to addResource, if any. */
+  removeResource(resource: ReactorResource, fd = -1): void {
+    if (fd >= 0 && this.resourcesByFd[fd] === resource) this.resourcesByFd[fd] = undefined;
+    else this.otherResources.delete(resource);
   }
 
   /** @internal */

@@ -83,7 +83,9 @@ function removeStaleSocket(path: string): void {
 
 export class Server extends EventEmitter implements ReactorResource {
   private fd: number;
-  private readonly transports = new Set<Transport>();
+  /** Open connections in slots indexed by fd: no hash-table entry per connection. */
+  private readonly transports: (Transport | undefined)[] = [];
+  private connectionCount = 0;
   private readonly boundAddress: Address;
   private readonly tls: TlsConfig | null;
   private readonly unixPath: string | undefined;
@@ -94,7 +96,11 @@ export class Server extends EventEmitter implements ReactorResource {
   private closedFlag = false;
   private readonly onAcceptable = (): void => this.acceptReady();
   /** One closure per server, not per connection. */
-  private readonly onTransportClosed = (t: Transport): void => void this.transports.delete(t);
+  private readonly onTransportClosed = (t: Transport, fd: number): void => {
+    if (this.transports[fd] !== t) return;
+    this.transports[fd] = undefined;
+    this.connectionCount--;
+  };
 
   /** @internal Use reactor.createServer(). */
   constructor(
@@ -159,7 +165,7 @@ export class Server extends EventEmitter implements ReactorResource {
   }
 
   get connections(): number {
-    return this.transports.size;
+    return this.connectionCount;
   }
 
   get closed(): boolean {
@@ -189,12 +195,12 @@ export class Server extends EventEmitter implements ReactorResource {
 
   /** Closes every open connection gracefully (buffers flush first), as asyncio's close_clients(). */
   closeClients(): void {
-    for (const t of [...this.transports]) t.close();
+    for (const t of [...this.transports]) t?.close();
   }
 
   /** Closes every open connection at once, dropping unsent data. */
   abortClients(): void {
-    for (const t of [...this.transports]) t.abort();
+    for (const t of [...this.transports]) t?.abort();
   }
 
   // Up to `backlog` accepts per readiness event: a burst is not starved (bpo-27906).
@@ -242,7 +248,8 @@ export class Server extends EventEmitter implements ReactorResource {
     }
     const transport =
       this.tls === null ? new Transport(this.reactor, fd, protocol, 'socket', null, this.onTransportClosed) : TlsTransport.overFd(this.reactor, fd, protocol, this.tls, this.onTransportClosed);
-    this.transports.add(transport);
+    this.transports[fd] = transport;
+    this.connectionCount++;
     transport.start();
     if (this.listenerCount('connection') > 0) this.emit('connection', transport);
   }

@@ -5,9 +5,9 @@
 import { EventEmitter } from 'eventemitter3';
 import { native } from '../select/native.js';
 import { osError, isWouldBlock, ERRNO, ValueError } from '../select/errors.js';
-import type { Reactor, ReactorResource } from '../loop/reactor.js';
+import { SoleReaderHandle, type Reactor, type ReactorResource } from '../loop/reactor.js';
 import { reactorClosed } from '../loop/errors.js';
-import { Handle, NO_ARGS } from '../loop/handle.js';
+import { NO_ARGS } from '../loop/handle.js';
 import { EVENT_READ } from '../selectors/index.js';
 import { SHUT_WR } from './constants.js';
 import { isBufferedProtocol, type AnyProtocol, type BufferedProtocol, type Protocol } from './protocols.js';
@@ -20,6 +20,15 @@ const DEFAULT_HIGH = 64 * 1024;
 const DEFAULT_LOW = 16 * 1024;
 const NEG_ECONNRESET = -ERRNO.ECONNRESET;
 const NEG_EPIPE = -ERRNO.EPIPE;
+
+/** Water marks and the hard limit (bytes): a write that takes the buffer past max fails the transport. */
+interface WriteLimits {
+  readonly high: number;
+  readonly low: number;
+  readonly max: number;
+}
+
+const DEFAULT_LIMITS: WriteLimits = Object.freeze({ high: DEFAULT_HIGH, low: DEFAULT_LOW, max: Infinity });
 
 export type TransportKind = 'socket' | 'read-pipe' | 'write-pipe';
 
@@ -63,7 +72,7 @@ const MADE = 1 << 10; // connectionMade ran
  * The reader handle of a transport: it holds the transport in a field, so watching a connection
  * costs no closure and no args array (a server may hold many thousands of idle ones).
  */
-class ReadReadyHandle extends Handle {
+class ReadReadyHandle extends SoleReaderHandle {
   constructor(
     private readonly transport: Transport,
     owner: Reactor,
@@ -93,10 +102,8 @@ export class Transport extends EventEmitter implements ReactorResource {
   private queue: Uint8Array[] | null = null;
   private queueHead = 0; // bytes of queue[0] already sent
   private queuedBytes = 0;
-  private high = DEFAULT_HIGH;
-  private low = DEFAULT_LOW;
-  /** The hard limit: a write that takes the buffer past it fails the transport. */
-  private max = Infinity;
+  /** Set by setWriteBufferLimits(); null means the defaults (most connections: one field, not three). */
+  private limits: WriteLimits | null = null;
   /** Made the first time a write has to wait. */
   private onWritable: (() => void) | null = null;
 
@@ -107,13 +114,14 @@ export class Transport extends EventEmitter implements ReactorResource {
     readonly kind: TransportKind,
     /** Extra info given at creation, and peername/sockname once asked for; null until then. */
     private extra: TransportExtra | null = null,
-    private readonly onClose?: (t: Transport) => void,
+    /** Told after the close, with the fd the transport had. */
+    private readonly onClose?: (t: Transport, fd: number) => void,
   ) {
     super();
     this.fd = fd;
     this.protocol = protocol;
     this.buffered = isBufferedProtocol(protocol);
-    reactor.addResource(this);
+    reactor.addResource(this, fd);
   }
 
   private get isSocket(): boolean {
@@ -168,8 +176,10 @@ export class Transport extends EventEmitter implements ReactorResource {
 
   /** @internal While connecting (after a name lookup): use another socket of the resolved family, closing ours. */
   replaceFd(fd: number): void {
+    this.reactor.removeResource(this, this.fd);
     native.close(this.fd);
     this.fd = fd;
+    this.reactor.addResource(this, fd);
   }
 
   /** @internal For the write end of a FIFO: close as soon as its reader is gone. */
@@ -334,7 +344,7 @@ export class Transport extends EventEmitter implements ReactorResource {
     this.queuedBytes += bytes.length - sent;
     // Unbounded by default, as asyncio (pauseWriting is the signal); a hard limit fails the
     // transport, not the process. Not reported to the exception handler: a slow peer is ordinary.
-    if (this.queuedBytes > this.max) return this.forceClose(writeBufferFull(this.queuedBytes, this.max));
+    if (this.limits !== null && this.queuedBytes > this.limits.max) return this.forceClose(writeBufferFull(this.queuedBytes, this.limits.max));
     if (wasEmpty && !this.connecting && !this.watchWritable()) return;
     this.maybePauseProtocol();
   }
@@ -370,18 +380,16 @@ export class Transport extends EventEmitter implements ReactorResource {
     const h = high ?? (low !== undefined ? 4 * low : DEFAULT_HIGH);
     const l = low ?? (high !== undefined ? Math.floor(h / 4) : DEFAULT_LOW);
     if (h < l) throw new ValueError(`high (${h}) must be >= low (${l})`);
-    const m = max ?? this.max;
+    const m = max ?? this.limits?.max ?? Infinity;
     if (m < h) throw new ValueError(`max (${m}) must be >= high (${h})`);
-    this.high = h;
-    this.low = l;
-    this.max = m;
+    this.limits = { high: h, low: l, max: m };
     if (this.queuedBytes > m) return this.forceClose(writeBufferFull(this.queuedBytes, m));
     this.maybePauseProtocol();
     this.maybeResumeProtocol();
   }
 
   getWriteBufferLimits(): { high: number; low: number; max: number } {
-    return { high: this.high, low: this.low, max: this.max };
+    return { ...(this.limits ?? DEFAULT_LIMITS) };
   }
 
   private writeReady(): void {
@@ -424,7 +432,7 @@ export class Transport extends EventEmitter implements ReactorResource {
 
   // Every path that grows the buffer ends here (cpython gh-127655).
   private maybePauseProtocol(): void {
-    if (this.protocolPaused || this.queuedBytes <= this.high) return;
+    if (this.protocolPaused || this.queuedBytes <= (this.limits ?? DEFAULT_LIMITS).high) return;
     this.protocolPaused = true;
     try {
       this.protocol.pauseWriting?.();
@@ -434,7 +442,7 @@ export class Transport extends EventEmitter implements ReactorResource {
   }
 
   private maybeResumeProtocol(): void {
-    if (!this.protocolPaused || this.queuedBytes > this.low) return;
+    if (!this.protocolPaused || this.queuedBytes > (this.limits ?? DEFAULT_LIMITS).low) return;
     this.protocolPaused = false;
     try {
       this.protocol.resumeWriting?.();
@@ -536,12 +544,13 @@ export class Transport extends EventEmitter implements ReactorResource {
   }
 
   private release(err: Error | null): void {
-    this.reactor.removeReader(this.fd);
-    this.reactor.removeWriter(this.fd);
-    native.close(this.fd);
+    const fd = this.fd;
+    this.reactor.removeReader(fd);
+    this.reactor.removeWriter(fd);
+    native.close(fd);
     this.fd = -1;
-    this.reactor.removeResource(this);
-    this.onClose?.(this);
+    this.reactor.removeResource(this, fd);
+    this.onClose?.(this, fd);
     if (err !== null && this.listenerCount('error') > 0) this.emit('error', err);
     this.emit('close', err);
   }
@@ -566,6 +575,19 @@ export class Transport extends EventEmitter implements ReactorResource {
     this.callConnectionLost(err); // a throw reaches the reactor's exception handler
   }
 }
+
+// eventemitter3 gives every emitter its own event table at construction (24 B, and a field);
+// a connection nobody listens to never needs one. The table is made on first use instead: the
+// constructor's (and any later) assignment of an empty one while there is none is dropped.
+const eventsPrototype = Object.getPrototypeOf((new EventEmitter() as unknown as { _events: object })._events) as object;
+Object.defineProperty(Transport.prototype, '_events', {
+  get(this: Transport): object {
+    const events = Object.create(eventsPrototype) as object;
+    Object.defineProperty(this, '_events', { value: events, writable: true, enumerable: true, configurable: true });
+    return events;
+  },
+  set(): void {},
+});
 
 // One instance field (flags) holds the state; the code reads and writes it by name.
 const FLAG_PROPERTIES: Record<string, number> = {

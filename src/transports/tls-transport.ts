@@ -162,7 +162,7 @@ export class TlsTransport extends Transport {
     private readonly tlsReactor: Reactor,
     protocol: AnyProtocol,
     private readonly config: TlsConfig,
-    private readonly closeCallback?: (t: Transport) => void,
+    private readonly closeCallback?: (t: Transport, fd: number) => void,
   ) {
     super(tlsReactor, -1, protocol, 'socket');
     // The raw transport underneath is what reactor.close() frees; its connectionLost reaches us.
@@ -175,9 +175,10 @@ export class TlsTransport extends Transport {
   }
 
   /** @internal A TLS transport over a new raw transport on `fd` (an accepted connection); start() starts it. */
-  static overFd(reactor: Reactor, fd: number, protocol: AnyProtocol, config: TlsConfig, onClose?: (t: Transport) => void): TlsTransport {
+  static overFd(reactor: Reactor, fd: number, protocol: AnyProtocol, config: TlsConfig, onClose?: (t: Transport, fd: number) => void): TlsTransport {
     const tls = new TlsTransport(reactor, protocol, config, onClose);
     tls.raw = new Transport(reactor, fd, tls.rawProtocol, 'socket');
+    tls.acceptedFd = fd;
     return tls;
   }
 
@@ -729,7 +730,7 @@ export class TlsTransport extends Transport {
         this.tlsReactor.callExceptionHandler({ message: 'Fatal error: protocol.connectionLost() call failed.', exception: e, transport: this, protocol: this.app });
       }
     }
-    this.closeCallback?.(this);
+    this.closeCallback?.(this, this.acceptedFd);
     if (err !== null && this.listenerCount('error') > 0) this.emit('error', err);
     this.emit('close', err);
   }
@@ -775,6 +776,9 @@ export class TlsTransport extends Transport {
     this.app = protocol;
     this.appIsBuffered = isBufferedProtocol(protocol);
   }
+
+  /** The fd a server accepted this connection on (its slot in the server's table), else -1. */
+  private acceptedFd = -1;
 
   /** @internal The raw transport's fd, or -1. */
   override fileno(): number {

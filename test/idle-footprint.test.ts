@@ -1,0 +1,147 @@
+// What an idle connection costs (issue 15.3) without changing what anyone sees: a reader handle
+// that is its own fd's FdHandles, resources and server connections in fd-indexed slots, a
+// transport's event table made on first use.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Reactor, SoleReaderHandle, type FdHandles } from '../src/loop/reactor.js';
+import { DefaultSelector } from '../src/selectors/index.js';
+import { EVENT_READ } from '../src/selectors/key.js';
+import { NO_ARGS } from '../src/loop/handle.js';
+import { pipe, closeFd, type Protocol, type Transport } from '../src/transports/index.js';
+import { openFdCount } from './helpers/index.js';
+import { runBounded, settle } from './helpers/reactor.js';
+
+const test = suite('idle-footprint');
+
+test('a SoleReaderHandle is its fd key data while the fd has no writer; a writer gets a plain {reader, writer}', () => {
+  const selector = new DefaultSelector<FdHandles>();
+  const reactor = new Reactor({ selector });
+  const [r, w] = pipe();
+  try {
+    const calls: string[] = [];
+    const reader = new SoleReaderHandle(() => calls.push('read'), NO_ARGS, reactor);
+    reactor.watchFd(w, EVENT_READ, reader);
+    const key = () => selector.getMap().get(w)!;
+    assert.is(key().data, reader);
+    assert.is(key().data.reader, reader);
+    assert.is(key().data.writer, null);
+    const writer = reactor.addWriter(w, () => {
+      calls.push('write');
+      reactor.removeWriter(w);
+    });
+    assert.is.not(key().data, reader);
+    assert.is(key().data.reader, reader);
+    assert.is(key().data.writer, writer);
+    reactor.runOnce(1000);
+    assert.equal(calls, ['write']);
+    assert.is(key().data, reader, 'back to the reader alone once the writer is gone');
+    // A replaced reader is cancelled: an event already selected for it is dropped.
+    const second = new SoleReaderHandle(() => calls.push('second'), NO_ARGS, reactor);
+    reactor.watchFd(w, EVENT_READ, second);
+    assert.ok(reader.cancelled);
+    assert.is(key().data, second);
+    assert.ok(reactor.removeReader(w));
+    assert.is(selector.getMap().get(w), undefined);
+    assert.not.ok(reactor.removeReader(w));
+  } finally {
+    reactor.close();
+    closeFd(r);
+    closeFd(w);
+  }
+});
+
+class Idle implements Protocol {
+  static made: Transport[] = [];
+  lost: (Error | null)[] = [];
+  connectionMade(t: Transport): void {
+    Idle.made.push(t);
+  }
+  connectionLost(err: Error | null): void {
+    this.lost.push(err);
+  }
+}
+
+test('server.connections and reactor.close() with connections in fd slots: each closed exactly once', () => {
+  const fdsBefore = openFdCount();
+  const reactor = new Reactor();
+  Idle.made = [];
+  const serverSide: Idle[] = [];
+  const clientSide: Idle[] = [];
+  const server = reactor.createServer(() => {
+    const p = new Idle();
+    serverSide.push(p);
+    return p;
+  }, { host: '127.0.0.1', port: 0 });
+  const [, port] = server.address() as [string, number];
+  for (let i = 0; i < 4; i++) {
+    reactor.createConnection(() => {
+      const p = new Idle();
+      clientSide.push(p);
+      return p;
+    }, { host: '127.0.0.1', port });
+  }
+  reactor.callLater(10, function check() {
+    if (serverSide.length === 4 && Idle.made.length === 8) reactor.stop();
+    else reactor.callLater(10, check);
+  });
+  assert.not.ok(runBounded(reactor));
+  assert.is(server.connections, 4);
+  // One server-side transport closes by itself: the count follows, and reactor.close() leaves it alone.
+  const accepted = Idle.made.filter((t) => t.getExtraInfo('sockname') !== undefined && (t.getExtraInfo('sockname') as [string, number])[1] === port);
+  assert.is(accepted.length, 4);
+  accepted[0]!.close();
+  settle(reactor);
+  assert.is(server.connections, 3);
+  assert.is(serverSide.filter((p) => p.lost.length === 1).length, 1);
+  // Its peer heard the EOF and closed as well.
+  assert.is(clientSide.filter((p) => p.lost.length === 1).length, 1);
+  assert.is(Idle.made.filter((t) => t.fileno() >= 0).length, 6);
+  reactor.close();
+  for (const p of [...serverSide, ...clientSide]) assert.is(p.lost.length, 1, 'connectionLost exactly once');
+  for (const t of Idle.made) assert.is(t.fileno(), -1);
+  assert.is(openFdCount(), fdsBefore, 'every fd closed');
+});
+
+test('a transport nobody listens to has no event table of its own; listeners added later still hear everything', () => {
+  const reactor = new Reactor();
+  try {
+    const server = reactor.createServer(() => ({ dataReceived() {} }), { host: '127.0.0.1', port: 0 });
+    const [, port] = server.address() as [string, number];
+    let client: Transport | undefined;
+    const heard: string[] = [];
+    reactor.createConnection(() => ({
+      connectionMade(t: Transport) {
+        client = t;
+      },
+    }), { host: '127.0.0.1', port });
+    let accepted: Transport | undefined;
+    server.on('connection', (t: Transport) => {
+      accepted = t;
+    });
+    reactor.callLater(10, function check() {
+      if (client !== undefined && accepted !== undefined) reactor.stop();
+      else reactor.callLater(10, check);
+    });
+    assert.not.ok(runBounded(reactor));
+    assert.not.ok(Object.hasOwn(accepted!, '_events'), 'no table while nothing listens');
+    assert.is(accepted!.listenerCount('data'), 0);
+    const onData = (d: Buffer) => heard.push(`data:${d.toString()}`);
+    accepted!.on('data', onData);
+    accepted!.once('end', () => heard.push('end'));
+    accepted!.on('close', (err: Error | null) => {
+      heard.push(`close:${err}`);
+      reactor.stop();
+    });
+    client!.write('abc');
+    client!.writeEof();
+    assert.not.ok(runBounded(reactor));
+    assert.equal(heard, ['data:abc', 'end', 'close:null']);
+    accepted!.off('data', onData);
+    assert.is(accepted!.listenerCount('data'), 0);
+    server.close();
+  } finally {
+    reactor.close();
+  }
+});
+
+test.run();
