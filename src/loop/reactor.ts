@@ -13,6 +13,7 @@ import { RingQueue } from './ring-queue.js';
 import { TimerHeap } from './timer-heap.js';
 import { SignalPipe, toSignalNumber } from '../select/signals.js';
 import { alreadyRunning, checkCallback, reactorClosed } from './errors.js';
+import { countDebugReactor, debugFromEnvironment, warnUnclosed, type ReactorStats } from './debug.js';
 
 /** The reader and writer of one fd, kept as its SelectorKey's data. Replaced, never mutated. */
 export interface FdHandles {
@@ -31,6 +32,8 @@ export type ExceptionHandler = (reactor: Reactor, context: ExceptionContext) => 
 
 export interface ReactorOptions {
   selector?: BaseSelector<FdHandles>;
+  /** Debug mode (see setDebug); default: on if SELECTLOOP_DEBUG=1. */
+  debug?: boolean;
 }
 
 /** One wait never exceeds a day (asyncio's MAXIMUM_SELECT_TIMEOUT): huge delays cannot overflow. */
@@ -51,6 +54,17 @@ export class Reactor extends EventEmitter implements HandleOwner {
   private watcher: LoopWatcherNative | null = null;
   private refed = true;
   private inIteration = false;
+  // Debug mode and stats (see debug.ts). The counters are plain fields bumped once per iteration
+  // or per timer: cheaper than a branch on the debug flag. Clock reads happen in debug mode only.
+  private debugMode = false;
+  /** In debug mode, a callback that runs longer than this (ms) is reported ('slowCallback'). */
+  slowCallbackDuration = 100;
+  private iterations = 0;
+  private callbacksRun = 0;
+  private fdEvents = 0;
+  private timersFired = 0;
+  private idleMs = 0;
+  private busyMs = 0;
 
   constructor(options: ReactorOptions = {}) {
     super();
@@ -58,6 +72,7 @@ export class Reactor extends EventEmitter implements HandleOwner {
     const selector = options.selector;
     if (selector !== undefined && !(selector instanceof BaseSelector)) throw new TypeError('options.selector must be a BaseSelector');
     this.selector = selector ?? new DefaultSelector<FdHandles>();
+    this.setDebug(options.debug ?? debugFromEnvironment());
   }
 
   /** Monotonic milliseconds, from a per-reactor origin so values stay small and exact. */
@@ -226,6 +241,7 @@ export class Reactor extends EventEmitter implements HandleOwner {
     if (this.running) throw alreadyRunning('close');
     if (this.closedFlag) return;
     this.detach();
+    this.setDebug(false);
     this.closedFlag = true;
     for (const handle of this.signalHandlers.values()) handle.cancel();
     this.signalHandlers.clear();
@@ -263,7 +279,12 @@ export class Reactor extends EventEmitter implements HandleOwner {
     if (limitMs >= 0 && (timeout < 0 || limitMs < timeout)) timeout = limitMs;
 
     const selector = this.selector;
+    const debug = this.debugMode;
+    const waitStart = debug ? performance.now() : 0;
     const n = selector.selectReady(timeout);
+    if (debug) this.idleMs += performance.now() - waitStart;
+    this.iterations++;
+    this.fdEvents += n;
     const keys = selector.readyKeys;
     const masks = selector.readyEvents;
     const ready = this.ready;
@@ -280,6 +301,7 @@ export class Reactor extends EventEmitter implements HandleOwner {
       const now = this.time();
       for (let t = timers.popDue(now); t !== undefined; t = timers.popDue(now)) {
         t.markFired();
+        this.timersFired++;
         ready.push(t);
       }
     }
@@ -287,12 +309,36 @@ export class Reactor extends EventEmitter implements HandleOwner {
     // Only what is queued now: callbacks scheduled by these run in the next iteration.
     this.inIteration = true;
     try {
-      for (let todo = ready.length; todo > 0; todo--) {
-        const handle = ready.shift()!;
-        if (!handle.cancelled) handle.run();
+      if (debug) this.runReadyDebug(ready.length);
+      else {
+        let ran = 0;
+        for (let todo = ready.length; todo > 0; todo--) {
+          const handle = ready.shift()!;
+          if (!handle.cancelled) {
+            handle.run();
+            ran++;
+          }
+        }
+        this.callbacksRun += ran;
       }
     } finally {
       this.inIteration = false;
+    }
+  }
+
+  /** The ready loop of debug mode: times each callback, reports the slow ones. */
+  private runReadyDebug(todo: number): void {
+    const ready = this.ready;
+    for (; todo > 0; todo--) {
+      const handle = ready.shift()!;
+      if (handle.cancelled) continue;
+      const name = handle.callbackName;
+      const start = performance.now();
+      handle.run();
+      const ms = performance.now() - start;
+      this.callbacksRun++;
+      this.busyMs += ms;
+      if (ms >= this.slowCallbackDuration) this.reportSlowCallback(handle, name, ms);
     }
   }
 
@@ -412,6 +458,42 @@ export class Reactor extends EventEmitter implements HandleOwner {
     this.signalHandlers.delete(signum);
     this.signalPipe?.restore(signum);
     return true;
+  }
+
+  // ---- debug mode ----------------------------------------------------------------------------
+
+  /**
+   * Debug mode: callbacks slower than slowCallbackDuration are reported (event 'slowCallback'
+   * (info), else stderr), transports collected without close() are reported (event 'unclosed'
+   * (description), else a ResourceWarning), and stats() measures idleMs/busyMs.
+   */
+  setDebug(enabled: boolean): void {
+    if (typeof enabled !== 'boolean') throw new TypeError(`enabled must be a boolean, not ${typeof enabled}`);
+    if (enabled === this.debugMode || (enabled && this.closedFlag)) return;
+    this.debugMode = enabled;
+    countDebugReactor(enabled ? 1 : -1);
+  }
+
+  getDebug(): boolean {
+    return this.debugMode;
+  }
+
+  /** Counters since the reactor was made (libuv's uv_metrics). */
+  stats(): ReactorStats {
+    const { iterations, callbacksRun, fdEvents, timersFired, idleMs, busyMs } = this;
+    return { iterations, callbacksRun, fdEvents, timersFired, idleMs, busyMs };
+  }
+
+  private reportSlowCallback(handle: Handle, name: string, durationMs: number): void {
+    const message = `Executing <${handle.constructor.name} ${name}> took ${(durationMs / 1000).toFixed(3)} seconds`;
+    if (this.listenerCount('slowCallback') > 0) this.emit('slowCallback', { message, handle, name, durationMs });
+    else process.stderr.write(`selectloop: ${message}\n`);
+  }
+
+  /** @internal A transport of this reactor was garbage-collected without close() (debug mode). */
+  reportUnclosed(description: string): void {
+    if (this.listenerCount('unclosed') > 0) this.emit('unclosed', description);
+    else warnUnclosed(description);
   }
 
   // ---- errors --------------------------------------------------------------------------------

@@ -85,6 +85,9 @@ export interface NativeBinding {
 const require = createRequire(import.meta.url);
 
 function load(): NativeBinding {
+  // An explicit build (the sanitizer build of `npm run test:sanitize`/`fuzz`): that file or nothing.
+  const override = process.env.SELECTLOOP_ADDON_PATH;
+  if (override) return require(override) as NativeBinding;
   // dist/src/select/native.js -> <package root>/build/Release/selectloop.node
   const candidates = ['../../../build/Release/selectloop.node', '../../../build/Debug/selectloop.node'];
   let firstError: unknown;

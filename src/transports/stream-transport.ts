@@ -7,6 +7,7 @@ import { native } from '../select/native.js';
 import { osError, isWouldBlock, ERRNO, ValueError } from '../select/errors.js';
 import type { Reactor } from '../loop/reactor.js';
 import { Handle, NO_ARGS } from '../loop/handle.js';
+import { trackUnclosed, untrackUnclosed } from '../loop/debug.js';
 import { EVENT_READ } from '../selectors/index.js';
 import { SHUT_WR } from './constants.js';
 import { isBufferedProtocol, type AnyProtocol, type BufferedProtocol, type Protocol } from './protocols.js';
@@ -100,6 +101,9 @@ export class Transport extends EventEmitter {
     this.fd = fd;
     this.protocol = protocol;
     this.buffered = isBufferedProtocol(protocol);
+    if (reactor.getDebug()) {
+      trackUnclosed(this, { description: `<Transport ${kind} fd=${fd}>`, report: (d) => reactor.reportUnclosed(d) });
+    }
   }
 
   private get isSocket(): boolean {
@@ -446,6 +450,7 @@ export class Transport extends EventEmitter {
       this.reactor.removeWriter(this.fd);
       native.close(this.fd);
       this.fd = -1;
+      untrackUnclosed(this);
       this.onClose?.(this);
       if (err !== null && this.listenerCount('error') > 0) this.emit('error', err);
       this.emit('close', err);
