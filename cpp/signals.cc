@@ -42,7 +42,8 @@ int ArgSignal(const Napi::CallbackInfo& info) {
 // signalInstall(signum, wakeupFd) -> 0 | -errno
 Napi::Value SignalInstall(const Napi::CallbackInfo& info) {
   int signum = ArgSignal(info);
-  int fd = ArgFd(info, 1, "wakeupFd");
+  // Stored as fd + 1: INT_MAX itself would overflow (found by `npm run fuzz`).
+  int fd = static_cast<int>(ArgInteger(info, 1, "wakeupFd", 0, INT_MAX - 1));
   if (signum == SIGKILL || signum == SIGSTOP) return Result(info.Env(), -EINVAL);
   g_wakeupFdPlusOne[signum].store(fd + 1);
   if (!g_installed[signum]) {
