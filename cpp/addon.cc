@@ -14,6 +14,7 @@ class SelectloopAddon : public Napi::Addon<SelectloopAddon> {
     InitPoll(env, exports);
     InitSelect(env, exports);
     InitSignals(env, exports);
+    InitFeatures(env, exports);
     Napi::Object backends = Napi::Object::New(env);
     backends["select"] = true;
     backends["poll"] = true;

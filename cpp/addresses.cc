@@ -67,6 +67,8 @@ Napi::Value Resolve(const Napi::CallbackInfo& info) {
   bool hasHost = info.Length() > 0 && info[0].IsString();
   if (hasHost) host = info[0].As<Napi::String>().Utf8Value();
   else if (info.Length() == 0 || !info[0].IsNull()) ThrowType(env, "host must be a string or null");
+  // getaddrinfo would stop at the NUL and resolve another name ('localhost\0evil' -> localhost).
+  if (host.find('\0') != std::string::npos) ThrowType(env, "host must not contain NUL bytes");
   int port = static_cast<int>(ArgInteger(info, 1, "port", 0, 65535));
   int family = ArgInt(info, 2, "family");
   int socktype = ArgInt(info, 3, "socktype");
@@ -88,6 +90,13 @@ Napi::Value Resolve(const Napi::CallbackInfo& info) {
       case EAI_AGAIN: code = "EAI_AGAIN"; break;
       case EAI_FAMILY: code = "EAI_FAMILY"; break;
       case EAI_SERVICE: code = "EAI_SERVICE"; break;
+      case EAI_SOCKTYPE: code = "EAI_SOCKTYPE"; break;
+      case EAI_BADFLAGS: code = "EAI_BADFLAGS"; break;
+      case EAI_MEMORY: code = "EAI_MEMORY"; break;
+      case EAI_FAIL: code = "EAI_FAIL"; break;
+#ifdef EAI_OVERFLOW
+      case EAI_OVERFLOW: code = "EAI_OVERFLOW"; break;
+#endif
 #ifdef EAI_NODATA
       case EAI_NODATA: code = "ENOTFOUND"; break;
 #endif
@@ -112,6 +121,10 @@ Napi::Value Resolve(const Napi::CallbackInfo& info) {
 }
 
 // unixAddress(path: string | Buffer) -> Buffer | -ENAMETOOLONG
+// A path starting with NUL is a Linux abstract name (binary: NULs inside are part of it, as in
+// Python). A filesystem path must not contain NUL: the kernel would stop there and bind a
+// different file ('sock\0evil' -> 'sock'). An empty path is refused too (as libuv's pipe bind
+// does): Linux would silently autobind an abstract name instead.
 Napi::Value UnixAddress(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path;
@@ -122,10 +135,16 @@ Napi::Value UnixAddress(const Napi::CallbackInfo& info) {
     Bytes b = ArgBytes(info, 0, "path");
     path.assign(reinterpret_cast<const char*>(b.data), b.length);
   } else ThrowType(env, "path must be a string or a Buffer / TypedArray");
+  if (path.empty()) ThrowType(env, "AF_UNIX path must not be empty");
+  bool abstract = path[0] == '\0';
+#ifndef __linux__
+  if (abstract) ThrowType(env, "AF_UNIX abstract names (a leading NUL byte) exist on Linux only");
+#endif
+  if (!abstract && path.find('\0') != std::string::npos)
+    ThrowType(env, "AF_UNIX path must not contain NUL bytes");
   struct sockaddr_un un;
   memset(&un, 0, sizeof un);
   un.sun_family = AF_UNIX;
-  bool abstract = !path.empty() && path[0] == '\0';
   // A filesystem path needs room for its terminating NUL.
   if (path.size() > sizeof(un.sun_path) - (abstract ? 0 : 1)) return Result(env, -ENAMETOOLONG);
   memcpy(un.sun_path, path.data(), path.size());

@@ -161,6 +161,7 @@ void InitEpoll(Napi::Env env, Napi::Object exports);
 void InitKqueue(Napi::Env env, Napi::Object exports);
 void InitDevpoll(Napi::Env env, Napi::Object exports);
 void InitSignals(Napi::Env env, Napi::Object exports);
+void InitFeatures(Napi::Env env, Napi::Object exports);
 Napi::Function InitLoopWatcher(Napi::Env env);
 
 }  // namespace selectloop

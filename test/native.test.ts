@@ -544,7 +544,7 @@ test('signalInstall/signalRestore/raise and LoopWatcher validation', () => {
   try {
     for (const [bad, cls] of [...badInts, [0, RangeError], [-1, RangeError], [65, RangeError], [1000, RangeError]] as Array<[unknown, ErrorClass]>) {
       throwsClass(() => native.signalInstall(bad as any, w), cls, `signalInstall(signum=${String(bad)})`);
-      throwsClass(() => native.signalRestore(bad as any), cls, `signalRestore(signum=${String(bad)})`);
+      throwsClass(() => native.signalRestore(bad as any, w), cls, `signalRestore(signum=${String(bad)})`);
       throwsClass(() => native.raise(bad as any), cls, `raise(signum=${String(bad)})`);
     }
     assert.is(native.signalInstall(osConstants.signals.SIGKILL, w), -osConstants.errno.EINVAL);
@@ -729,7 +729,7 @@ async function interruptedWait(waitOn: (idleFd: number) => number): Promise<void
     assert.is(m, 1, 'the wake pipe should hold one byte');
     assert.is(got[0], SIGUSR1);
   } finally {
-    if (installed) native.signalRestore(SIGUSR1);
+    if (installed) native.signalRestore(SIGUSR1, wakeW);
     closeAll([wakeR, wakeW, idleR, idleW]);
   }
 }

@@ -41,8 +41,8 @@ test("emits 'connection' with the transport, sets TCP_NODELAY on both ends, emit
     assert.not.ok(runBounded(reactor));
     assert.equal(events, ['connection']);
     assert.is(server.connections, 1);
-    assert.is(sockopt(accepted!.getExtraInfo('socket') as number, IPPROTO_TCP, TCP_NODELAY) !== 0, true);
-    assert.is(sockopt(client!.getExtraInfo('socket') as number, IPPROTO_TCP, TCP_NODELAY) !== 0, true);
+    assert.is(sockopt(accepted!.fileno(), IPPROTO_TCP, TCP_NODELAY) !== 0, true);
+    assert.is(sockopt(client!.fileno(), IPPROTO_TCP, TCP_NODELAY) !== 0, true);
     server.close();
     server.close();
     assert.equal(events, ['connection', 'close']);

@@ -1,5 +1,5 @@
 // selectloop/loop: the Reactor.
-export { Reactor, type FdHandles, type ExceptionContext, type ExceptionHandler, type ReactorOptions } from './reactor.js';
+export { Reactor, type FdHandles, type ExceptionContext, type ExceptionHandler, type ReactorOptions, type ReactorResource } from './reactor.js';
 export type { ReactorStats } from './debug.js';
 export { Handle, TimerHandle } from './handle.js';
 export { RingQueue } from './ring-queue.js';

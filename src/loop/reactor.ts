@@ -13,7 +13,7 @@ import { RingQueue } from './ring-queue.js';
 import { TimerHeap } from './timer-heap.js';
 import { SignalPipe, toSignalNumber } from '../select/signals.js';
 import { alreadyRunning, checkCallback, reactorClosed } from './errors.js';
-import { countDebugReactor, debugFromEnvironment, warnUnclosed, type ReactorStats } from './debug.js';
+import { countDebugReactor, debugFromEnvironment, trackUnclosed, untrackUnclosed, warnUnclosed, type ReactorStats } from './debug.js';
 
 /** The reader and writer of one fd, kept as its SelectorKey's data. Replaced, never mutated. */
 export interface FdHandles {
@@ -29,6 +29,12 @@ export interface ExceptionContext {
 }
 
 export type ExceptionHandler = (reactor: Reactor, context: ExceptionContext) => void;
+
+/** Something a layer above owns an fd for (a transport, a server): the reactor's close() frees it. */
+export interface ReactorResource {
+  /** The reactor is closing and will run nothing more: free the fd now, synchronously. */
+  closeWithReactor(): void;
+}
 
 export interface ReactorOptions {
   selector?: BaseSelector<FdHandles>;
@@ -52,8 +58,11 @@ export class Reactor extends EventEmitter implements HandleOwner {
   private readonly signalHandlers = new Map<number, Handle>();
   // Attached mode (Node's loop drives us).
   private watcher: LoopWatcherNative | null = null;
+  private forgetSelectorClose: (() => void) | null = null;
   private refed = true;
   private inIteration = false;
+  /** Live transports and servers (registered by themselves), closed by close(). */
+  private readonly resources = new Set<ReactorResource>();
   // Debug mode and stats (see debug.ts). The counters are plain fields bumped once per iteration
   // or per timer: cheaper than a branch on the debug flag. Clock reads happen in debug mode only.
   private debugMode = false;
@@ -236,13 +245,27 @@ export class Reactor extends EventEmitter implements HandleOwner {
     return this.closedFlag;
   }
 
-  /** Closes the reactor and its selector; idempotent. @throws while running. */
+  /**
+   * Closes the reactor and its selector; idempotent. @throws while running. Live transports and
+   * servers are closed too (their fds would otherwise be orphaned for good): as asyncio closes an
+   * unclosed transport, but at once, since nothing runs afterwards.
+   */
   close(): void {
     if (this.running) throw alreadyRunning('close');
     if (this.closedFlag) return;
     this.detach();
     this.setDebug(false);
+    // Closed first: a protocol that reconnects from connectionLost gets ERR_REACTOR_CLOSED
+    // instead of adding resources forever.
     this.closedFlag = true;
+    for (const resource of this.resources) {
+      try {
+        resource.closeWithReactor();
+      } catch (exception) {
+        this.callExceptionHandler({ message: 'Closing a transport or server with the reactor failed', exception, resource });
+      }
+    }
+    this.resources.clear();
     for (const handle of this.signalHandlers.values()) handle.cancel();
     this.signalHandlers.clear();
     this.signalPipe?.close();
@@ -371,6 +394,7 @@ export class Reactor extends EventEmitter implements HandleOwner {
     }
     this.watcher = new native.LoopWatcher(fd, () => this.onNodeWake());
     this.watcher.start();
+    this.forgetSelectorClose = this.selector.onClose(() => this.selectorClosedWhileAttached());
     this.rearmNodeWake();
   }
 
@@ -379,6 +403,17 @@ export class Reactor extends EventEmitter implements HandleOwner {
     if (this.watcher === null) return;
     this.watcher.close();
     this.watcher = null;
+    this.forgetSelectorClose?.();
+    this.forgetSelectorClose = null;
+  }
+
+  /** Someone closed our selector: let go of its fd before it closes, and say so once. */
+  private selectorClosedWhileAttached(): void {
+    this.detach();
+    if (this.closedFlag) return;
+    this.callExceptionHandler({
+      message: 'The selector of an attached reactor was closed; the reactor is detached from Node\'s loop and can no longer run',
+    });
   }
 
   isAttached(): boolean {
@@ -464,14 +499,17 @@ export class Reactor extends EventEmitter implements HandleOwner {
 
   /**
    * Debug mode: callbacks slower than slowCallbackDuration are reported (event 'slowCallback'
-   * (info), else stderr), transports collected without close() are reported (event 'unclosed'
-   * (description), else a ResourceWarning), and stats() measures idleMs/busyMs.
+   * (info), else stderr); a reactor, transport or Socket collected without close() is reported
+   * as a ResourceWarning (process 'warning' event); stats() measures idleMs/busyMs.
    */
   setDebug(enabled: boolean): void {
     if (typeof enabled !== 'boolean') throw new TypeError(`enabled must be a boolean, not ${typeof enabled}`);
     if (enabled === this.debugMode || (enabled && this.closedFlag)) return;
     this.debugMode = enabled;
     countDebugReactor(enabled ? 1 : -1);
+    // A reactor dropped without close() leaks its selector fd (asyncio: "unclosed event loop").
+    if (enabled) trackUnclosed(this, { description: `<Reactor ${this.selector.constructor.name}>`, report: warnUnclosed });
+    else untrackUnclosed(this);
   }
 
   getDebug(): boolean {
@@ -488,12 +526,6 @@ export class Reactor extends EventEmitter implements HandleOwner {
     const message = `Executing <${handle.constructor.name} ${name}> took ${(durationMs / 1000).toFixed(3)} seconds`;
     if (this.listenerCount('slowCallback') > 0) this.emit('slowCallback', { message, handle, name, durationMs });
     else process.stderr.write(`selectloop: ${message}\n`);
-  }
-
-  /** @internal A transport of this reactor was garbage-collected without close() (debug mode). */
-  reportUnclosed(description: string): void {
-    if (this.listenerCount('unclosed') > 0) this.emit('unclosed', description);
-    else warnUnclosed(description);
   }
 
   // ---- errors --------------------------------------------------------------------------------
@@ -528,6 +560,16 @@ export class Reactor extends EventEmitter implements HandleOwner {
     for (const [k, v] of Object.entries(rest)) lines.push(`${k}: ${inspect(v, { depth: 1 })}`);
     if (exception !== undefined) lines.push(exception instanceof Error ? (exception.stack ?? String(exception)) : inspect(exception));
     process.stderr.write(lines.join('\n') + '\n');
+  }
+
+  /** @internal A transport or server registers itself while it holds an fd. */
+  addResource(resource: ReactorResource): void {
+    this.resources.add(resource);
+  }
+
+  /** @internal */
+  removeResource(resource: ReactorResource): void {
+    this.resources.delete(resource);
   }
 
   /** @internal */

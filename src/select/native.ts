@@ -21,8 +21,25 @@ export interface ResolveFailure {
 
 export type NativeAddress = [string, number] | string | null;
 
+/**
+ * The atomic close-on-exec paths this build compiled in. A false flag means that path sets
+ * FD_CLOEXEC with a second system call, so a child spawned by another thread in between can
+ * inherit the fd.
+ */
+export interface NativeFeatures {
+  /** accept4(SOCK_CLOEXEC | SOCK_NONBLOCK) for every accept. */
+  accept4: boolean;
+  /** pipe2(O_CLOEXEC | O_NONBLOCK) for pipes (the signal wake-up pipe too). */
+  pipe2: boolean;
+  /** socket()/socketpair() with SOCK_CLOEXEC | SOCK_NONBLOCK. */
+  sockCloexec: boolean;
+  /** epoll_create1(EPOLL_CLOEXEC) (true wherever the epoll backend exists). */
+  epollCloexec: boolean;
+}
+
 export interface NativeBinding {
   backends: { select: boolean; poll: boolean; epoll: boolean; kqueue: boolean; devpoll: boolean };
+  features: NativeFeatures;
   socketConstants: Record<string, number>;
   pollConstants: Record<string, number>;
   epollConstants?: Record<string, number>;
@@ -75,8 +92,10 @@ export interface NativeBinding {
   devpollWrite?(dpfd: number, pollfds: ArrayBuffer, nfds: number): number;
   devpollWait?(dpfd: number, scratch: ArrayBuffer, maxevents: number, out: Int32Array, timeoutMs: number): number;
 
+  /** Also sends signum to wakeupFd (one byte each); any number of fds per signal. Main thread only. */
   signalInstall(signum: number, wakeupFd: number): number;
-  signalRestore(signum: number): number;
+  /** Stops sending signum to wakeupFd; the last one hands the signal back to Node. */
+  signalRestore(signum: number, wakeupFd: number): number;
   raise(signum: number): number;
 
   LoopWatcher: new (fd: number, callback: (kind: number, status: number) => void) => LoopWatcherNative;

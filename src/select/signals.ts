@@ -23,7 +23,9 @@ export function toSignalNumber(signal: unknown): number {
 /**
  * A wake-up pipe and the signals routed to it: the building block of Python's
  * `signal.set_wakeup_fd` pattern for plain selector loops. Register `readFd` for EVENT_READ, call
- * `install()` per signal, and `drain()` when it is readable.
+ * `install()` per signal, and `drain()` when it is readable. Unlike set_wakeup_fd, any number of
+ * pipes may take one signal: each gets every delivery (as each libuv signal watcher does), and
+ * Node's own listeners (process.on) keep getting it too.
  */
 export class SignalPipe {
   readonly readFd: number;
@@ -44,9 +46,10 @@ export class SignalPipe {
     this.installed.add(signum);
   }
 
+  /** Stops routing signum here; other pipes (reactors) that handle it still get it. */
   restore(signum: number): void {
     this.installed.delete(signum);
-    check(native.signalRestore(signum), 'sigaction');
+    check(native.signalRestore(signum, this.writeFd), 'sigaction');
   }
 
   /** Reads every pending byte (poco#3708: an undrained pipe wakes every poll) and reports each signal once. */
@@ -62,7 +65,7 @@ export class SignalPipe {
   }
 
   close(): void {
-    for (const signum of this.installed) native.signalRestore(signum);
+    for (const signum of this.installed) native.signalRestore(signum, this.writeFd);
     this.installed.clear();
     native.close(this.readFd);
     native.close(this.writeFd);

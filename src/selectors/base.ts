@@ -26,6 +26,7 @@ export abstract class BaseSelector<T = unknown> {
     }
   });
   private isClosed = false;
+  private closeListeners: Set<() => void> | null = null;
 
   /** Keys and event masks of the last selectReady() (reused arrays: nothing allocated per call). */
   readonly readyKeys: SelectorKey<T>[] = [];
@@ -117,6 +118,11 @@ export abstract class BaseSelector<T = unknown> {
   close(): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    // Before the backend fd closes: a foreign loop watching it (an attached Reactor's libuv poll)
+    // must stop first, or libuv keeps polling a closed, maybe reused, fd and aborts.
+    const listeners = this.closeListeners;
+    this.closeListeners = null;
+    if (listeners !== null) for (const listener of listeners) listener();
     this.fdToKey.clear();
     this.readyKeys.length = 0;
     this.backendClose();
@@ -128,6 +134,15 @@ export abstract class BaseSelector<T = unknown> {
 
   [Symbol.dispose](): void {
     this.close();
+  }
+
+  /**
+   * @internal Calls `listener` once when close() starts, before the backend fd is closed; returns
+   * a function that removes it. For the owner of something that watches backendFd().
+   */
+  onClose(listener: () => void): () => void {
+    (this.closeListeners ??= new Set()).add(listener);
+    return () => this.closeListeners?.delete(listener);
   }
 
   /** The backend's own fd (epoll, kqueue, devpoll), or -1 when it has none. */

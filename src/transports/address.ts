@@ -25,12 +25,29 @@ function checkPort(port: unknown): number {
   return port;
 }
 
+/**
+ * A NUL byte would end the name early in the kernel or resolver ('sock\0evil' binds 'sock'), so it
+ * is refused, except as the first byte of a Linux abstract socket name, where NULs are part of the
+ * name. An empty path is refused (as libuv does): Linux would autobind a random abstract name.
+ */
+function checkUnixPath(path: string | Uint8Array): void {
+  if (path.length === 0) throw new ValueError('AF_UNIX path must not be empty');
+  const bytes = typeof path === 'string' ? Buffer.from(path) : path;
+  if (bytes[0] !== 0 && bytes.includes(0)) throw new ValueError(`AF_UNIX path must not contain NUL bytes: ${inspect(path)}`);
+}
+
+function checkHost(host: string): string {
+  if (host.includes('\0')) throw new ValueError(`host must not contain NUL bytes: ${inspect(host)}`);
+  return host;
+}
+
 /** The sockaddr for an address of `family`; host names resolve (blocking, as in Python). */
 export function toSockaddr(family: number, address: unknown, socktype = SOCK_STREAM, passive = false): Buffer {
   if (family === AF_UNIX) {
     if (typeof address !== 'string' && !(address instanceof Uint8Array)) {
       throw new TypeError(`AF_UNIX address must be a path string, not ${inspect(address)}`);
     }
+    checkUnixPath(address);
     const r = native.unixAddress(address);
     if (typeof r === 'number') check(r, 'bind', '(AF_UNIX path too long)');
     return r as Buffer;
@@ -41,6 +58,7 @@ export function toSockaddr(family: number, address: unknown, socktype = SOCK_STR
   }
   const [host, port] = address as unknown[];
   if (typeof host !== 'string') throw new TypeError(`host must be a string, not ${inspect(host)}`);
+  checkHost(host);
   const result = native.resolve(host === '' ? null : host, checkPort(port), family, socktype, passive || host === '');
   if (!Array.isArray(result)) throw new GaiError(result.code, result.message, host);
   if (result.length === 0) throw new GaiError('ENOTFOUND', 'no address', host);
@@ -49,7 +67,15 @@ export function toSockaddr(family: number, address: unknown, socktype = SOCK_STR
 
 /** Resolves host for a stream connection: the family and sockaddr of each candidate address. */
 export function resolveStream(host: string, port: number, passive = false): Array<{ family: number; sockaddr: Buffer }> {
+  checkHost(host);
   const result = native.resolve(host === '' ? null : host, checkPort(port), 0, SOCK_STREAM, passive);
   if (!Array.isArray(result)) throw new GaiError(result.code, result.message, host);
   return result.map((sockaddr) => ({ family: native.sockaddrFamily(sockaddr), sockaddr }));
+}
+
+/** An empty path would bind or reach an abstract socket (Linux autobind): refuse it. */
+export function checkUnixPath(path: unknown): string {
+  if (typeof path !== 'string') throw new TypeError(`path must be a string, not ${path === null ? 'null' : typeof path}`);
+  if (path === '') throw new ValueError('path must not be empty (an empty AF_UNIX path means an autobound abstract socket)');
+  return path;
 }

@@ -35,6 +35,8 @@ export const MSG_PEEK = c.MSG_PEEK!;
 export const MSG_OOB = c.MSG_OOB!;
 export const MSG_WAITALL = c.MSG_WAITALL!;
 export const MSG_DONTWAIT = c.MSG_DONTWAIT!;
+/** Linux: recv returns a datagram's real length even when it did not fit (undefined elsewhere). */
+export const MSG_TRUNC = c.MSG_TRUNC;
 export const SOMAXCONN = c.SOMAXCONN!;
 
 const familyNames = new Map([[AF_INET, 'AF_INET'], [AF_INET6, 'AF_INET6'], [AF_UNIX, 'AF_UNIX']]);

@@ -4,6 +4,7 @@
 import './reactor-capabilities.js';
 
 export { Socket, socketpair } from './socket.js';
+export { TransportSocket } from './transport-socket.js';
 export * from './constants.js';
 export { GaiError, type Address } from './address.js';
 export { pipe, setBlocking, getBlocking, read, write, closeFd } from '../select/fds.js';

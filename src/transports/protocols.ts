@@ -16,7 +16,11 @@ export interface BaseProtocol {
 }
 
 export interface Protocol extends BaseProtocol {
-  /** Bytes arrived. The Buffer is the protocol's to keep. */
+  /**
+   * Bytes arrived. The Buffer is the protocol's to keep, but its memory may be shared (the read
+   * slab, or Node's Buffer pool), marked untransferable as Node marks its pool: to transfer the
+   * bytes to a worker, copy them first (`Buffer.from(data)`).
+   */
   dataReceived?(data: Buffer): void;
   /** The peer closed its write side. Return true to keep our write side open (half-close). */
   eofReceived?(): boolean | void;

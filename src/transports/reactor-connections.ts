@@ -6,7 +6,7 @@ import { fileobjToFd } from '../select/fileobj.js';
 import type { Reactor } from '../loop/reactor.js';
 import { reactorClosed } from '../loop/errors.js';
 import { AF_UNIX, IPPROTO_TCP, SOCK_STREAM, SOL_SOCKET, SO_ERROR, TCP_NODELAY } from './constants.js';
-import { resolveStream, toSockaddr } from './address.js';
+import { checkUnixPath, resolveStream, toSockaddr } from './address.js';
 import { Transport } from './stream-transport.js';
 import { Server, type ServerOptions } from './server.js';
 import { makeProtocol, type AnyProtocol } from './protocols.js';
@@ -39,7 +39,7 @@ export class ConnectionMethods {
     let sockaddr: Buffer;
     if (address.path !== undefined) {
       family = AF_UNIX;
-      sockaddr = toSockaddr(AF_UNIX, address.path);
+      sockaddr = toSockaddr(AF_UNIX, checkUnixPath(address.path));
     } else {
       if (typeof address.port !== 'number') throw new TypeError('port must be a number');
       const first = resolveStream(address.host ?? '127.0.0.1', address.port)[0]!;
@@ -55,14 +55,22 @@ export class ConnectionMethods {
       (transport as unknown as { forceClose(e: Error): void }).forceClose(osError(errno, 'connect', address.path ?? `${address.host ?? '127.0.0.1'}:${address.port}`));
     };
     if (r === 0) transport.start();
-    else if (r === -ERRNO.EINPROGRESS || r === -ERRNO.EAGAIN) {
-      this.addWriter(fd, () => {
-        this.removeWriter(fd);
-        const out = new Int32Array(1);
-        native.getsockopt(fd, SOL_SOCKET, SO_ERROR, out);
-        if (out[0] === 0) transport.start();
-        else fail(-out[0]!);
-      });
+    else if (r === -ERRNO.EINPROGRESS) {
+      // Only EINPROGRESS is "under way" (as libuv): EAGAIN is a failure, e.g. an AF_UNIX
+      // listener whose backlog is full, and must not surface later as ENOTCONN.
+      transport.waitForConnect();
+      try {
+        this.addWriter(fd, () => {
+          this.removeWriter(fd);
+          const out = new Int32Array(1);
+          native.getsockopt(fd, SOL_SOCKET, SO_ERROR, out);
+          if (out[0] === 0) transport.connected();
+          else fail(-out[0]!);
+        });
+      } catch (err) {
+        // The selector refused the fd (SelectSelector past FD_SETSIZE): the connect fails, the fd is freed.
+        (transport as unknown as { forceClose(e: Error): void }).forceClose(err as Error);
+      }
     } else {
       this.callSoon(() => fail(r));
     }

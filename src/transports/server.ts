@@ -1,14 +1,14 @@
 // Listening sockets that accept into stream transports (asyncio's Server + _accept_connection).
 import { EventEmitter } from 'eventemitter3';
-import { existsSync, lstatSync, unlinkSync } from 'node:fs';
+import { lstatSync, unlinkSync } from 'node:fs';
 import { native } from '../select/native.js';
 import { check, osError, isWouldBlock, ERRNO, ValueError } from '../select/errors.js';
-import type { Reactor } from '../loop/reactor.js';
+import type { Reactor, ReactorResource } from '../loop/reactor.js';
 import type { TimerHandle } from '../loop/handle.js';
 import { AF_UNIX, IPPROTO_TCP, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR, SO_REUSEPORT, TCP_NODELAY, IPV6_V6ONLY, IPPROTO_IPV6, AF_INET6 } from './constants.js';
-import { resolveStream, toSockaddr, type Address } from './address.js';
+import { checkUnixPath, resolveStream, toSockaddr, type Address } from './address.js';
 import { Transport } from './stream-transport.js';
-import type { AnyProtocol } from './protocols.js';
+import { makeProtocol, type AnyProtocol } from './protocols.js';
 
 export interface ServerOptions {
   host?: string;
@@ -24,11 +24,66 @@ const RESOURCE_ERRNOS = new Set([-ERRNO.EMFILE, -ERRNO.ENFILE, -ERRNO.ENOBUFS, -
 const FIRST_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 1000;
 
-export class Server extends EventEmitter {
+/** The identity of the socket file a server bound: close() unlinks the path only while it is still this file. */
+interface SocketFile {
+  readonly path: string;
+  readonly dev: bigint;
+  readonly ino: bigint;
+}
+
+function isSocketFile(path: string, file: SocketFile): boolean {
+  try {
+    const st = lstatSync(path, { bigint: true });
+    return st.isSocket() && st.dev === file.dev && st.ino === file.ino;
+  } catch {
+    return false;
+  }
+}
+
+function unlinkIfOurs(file: SocketFile | null): void {
+  if (file === null || !isSocketFile(file.path, file)) return;
+  try {
+    unlinkSync(file.path);
+  } catch {
+    // gone meanwhile
+  }
+}
+
+/**
+ * A socket file already at `path`: removed if stale (connecting is refused: nobody listens), as
+ * asyncio removes one; EADDRINUSE if a server answers, which Python's unconditional unlink would
+ * have silently taken the path from. Any other file is left for bind() to refuse.
+ */
+function removeStaleSocket(path: string): void {
+  try {
+    if (!lstatSync(path).isSocket()) return;
+  } catch {
+    return; // nothing there
+  }
+  const probe = check(native.socket(AF_UNIX, SOCK_STREAM, 0, true), 'socket');
+  let r: number;
+  try {
+    r = native.connect(probe, toSockaddr(AF_UNIX, path));
+  } finally {
+    native.close(probe);
+  }
+  // Connected, in progress, or a full backlog (EAGAIN): someone listens there.
+  if (r === 0 || r === -ERRNO.EINPROGRESS || r === -ERRNO.EAGAIN) throw osError(-ERRNO.EADDRINUSE, 'bind', `${path} (a server is listening on it)`);
+  if (r !== -ERRNO.ECONNREFUSED) return;
+  try {
+    unlinkSync(path);
+  } catch {
+    // gone meanwhile
+  }
+}
+
+export class Server extends EventEmitter implements ReactorResource {
   private fd: number;
   private readonly transports = new Set<Transport>();
   private readonly boundAddress: Address;
   private readonly unixPath: string | undefined;
+  /** The socket file bound at unixPath, null for TCP and abstract sockets. */
+  private socketFile: SocketFile | null = null;
   private backoffMs = FIRST_BACKOFF_MS;
   private retryTimer: TimerHandle | null = null;
   private closedFlag = false;
@@ -50,11 +105,10 @@ export class Server extends EventEmitter {
     let family: number;
     let sockaddr: Buffer;
     if (path !== undefined) {
-      if (typeof path !== 'string') throw new TypeError('path must be a string');
       family = AF_UNIX;
-      sockaddr = toSockaddr(AF_UNIX, path);
+      sockaddr = toSockaddr(AF_UNIX, checkUnixPath(path));
       // A stale socket file from an earlier run would make bind fail with EADDRINUSE.
-      if (path[0] !== '\0' && existsSync(path) && lstatSync(path).isSocket()) unlinkSync(path);
+      if (path[0] !== '\0') removeStaleSocket(path);
       this.unixPath = path[0] !== '\0' ? path : undefined;
     } else {
       if (typeof host !== 'string') throw new TypeError('host must be a string');
@@ -73,14 +127,21 @@ export class Server extends EventEmitter {
         if (family === AF_INET6) native.setsockopt(this.fd, IPPROTO_IPV6, IPV6_V6ONLY, 1);
       }
       check(native.bind(this.fd, sockaddr), 'bind', path ?? `${host}:${port}`);
+      if (this.unixPath !== undefined) {
+        const st = lstatSync(this.unixPath, { bigint: true });
+        this.socketFile = { path: this.unixPath, dev: st.dev, ino: st.ino };
+      }
       check(native.listen(this.fd, backlog), 'listen');
+      // The selector may refuse the fd (SelectSelector past FD_SETSIZE): nothing may be left behind.
+      this.reactor.addReader(this.fd, this.onAcceptable);
     } catch (err) {
       native.close(this.fd);
+      unlinkIfOurs(this.socketFile);
       throw err;
     }
     const name = native.getsockname(this.fd);
     this.boundAddress = (typeof name === 'number' || name === null ? '' : name) as Address;
-    this.reactor.addReader(this.fd, this.onAcceptable);
+    reactor.addResource(this);
   }
 
   private readonly backlog: number;
@@ -98,7 +159,10 @@ export class Server extends EventEmitter {
     return this.closedFlag;
   }
 
-  /** Stops listening (open connections stay up); removes a Unix socket file. Idempotent. */
+  /**
+   * Stops listening (open connections stay up); removes its Unix socket file, unless the path now
+   * names another file (another server bound it after ours was removed). Idempotent.
+   */
   close(): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
@@ -106,14 +170,14 @@ export class Server extends EventEmitter {
     this.reactor.removeReader(this.fd);
     native.close(this.fd);
     this.fd = -1;
-    if (this.unixPath !== undefined) {
-      try {
-        unlinkSync(this.unixPath);
-      } catch {
-        // already gone
-      }
-    }
+    this.reactor.removeResource(this);
+    unlinkIfOurs(this.socketFile);
     this.emit('close');
+  }
+
+  /** @internal reactor.close() with this server open: it closes as by close(). */
+  closeWithReactor(): void {
+    this.close();
   }
 
   /** Closes every open connection gracefully (buffers flush first), as asyncio's close_clients(). */
@@ -140,6 +204,7 @@ export class Server extends EventEmitter {
       }
       this.backoffMs = FIRST_BACKOFF_MS;
       this.startConnection(fd);
+      if (this.closedFlag) return; // closed by a 'connection' listener
     }
   }
 
@@ -162,7 +227,7 @@ export class Server extends EventEmitter {
     if (this.unixPath === undefined && typeof this.boundAddress !== 'string') native.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, 1);
     let protocol: AnyProtocol;
     try {
-      protocol = this.protocolFactory();
+      protocol = makeProtocol(this.protocolFactory); // undefined or a non-object is refused here
     } catch (err) {
       native.close(fd);
       this.reactor.callExceptionHandler({ message: 'protocolFactory() failed', exception: err, server: this });

@@ -5,13 +5,16 @@ import { native } from '../select/native.js';
 import { check, osError, isWouldBlock, OSError, ERRNO, ValueError } from '../select/errors.js';
 import { fileobjToFd } from '../select/fileobj.js';
 import { toBytes } from '../select/fds.js';
-import { AF_INET, AF_UNIX, SOCK_STREAM, SOMAXCONN, familyName, typeName } from './constants.js';
+import { AF_INET, AF_UNIX, MSG_TRUNC, SOCK_STREAM, SOMAXCONN, familyName, typeName } from './constants.js';
 import { toSockaddr, type Address } from './address.js';
 import { readSlab, readSlabOffset, takeRead } from './read-slab.js';
 import { socketDebugEnabled, trackUnclosed, untrackUnclosed, warnUnclosed } from '../loop/debug.js';
 
 const scratch = new Int32Array(2);
 const EBADF = -ERRNO.EBADF;
+// With MSG_TRUNC, recv returns a datagram's full length, more than it copied, and on a TCP socket
+// it copies nothing at all: the bytes handed out must be only those written, and written ones.
+const TRUNC = MSG_TRUNC ?? 0;
 
 function checkInt(value: unknown, name: string): number {
   if (typeof value !== 'number') throw new TypeError(`${name} must be a number, not ${typeof value}`);
@@ -135,12 +138,17 @@ export class Socket {
     // Into the shared read slab: recv(65536) per event must not allocate 64 KiB each time.
     const slab = readSlab(size);
     const start = readSlabOffset();
-    const r = native.recv(this.liveFd(), slab, start, size, checkInt(flags, 'flags'));
+    checkInt(flags, 'flags');
+    if (flags & TRUNC) slab.fill(0, start, start + size);
+    const r = native.recv(this.liveFd(), slab, start, size, flags);
     if (r < 0) throw osError(r, 'recv');
-    return takeRead(r);
+    return takeRead(Math.min(r, size));
   }
 
-  /** Receives into buf (at most n bytes, default its length); returns the count. */
+  /**
+   * Receives into buf (at most n bytes, default its length); returns the count. With MSG_TRUNC
+   * that is the datagram's real length, which may exceed n (as in Python): only n bytes were written.
+   */
   recvInto(buf: Uint8Array, n = 0, flags = 0): number {
     if (!(buf instanceof Uint8Array)) throw new TypeError('buffer must be a Uint8Array or Buffer');
     const want = checkSize(n, 'nbytes') || buf.length;
@@ -180,10 +188,11 @@ export class Socket {
 
   /** Receives a datagram: [data, sender address]. */
   recvfrom(n: number, flags = 0): [Buffer, Address | null] {
-    const buf = Buffer.allocUnsafe(checkSize(n, 'buffersize'));
-    const r = native.recvfrom(this.liveFd(), buf, 0, buf.length, checkInt(flags, 'flags'));
+    const size = checkSize(n, 'buffersize');
+    const buf = checkInt(flags, 'flags') & TRUNC ? Buffer.alloc(size) : Buffer.allocUnsafe(size);
+    const r = native.recvfrom(this.liveFd(), buf, 0, buf.length, flags);
     if (typeof r === 'number') throw osError(r, 'recvfrom');
-    return [buf.subarray(0, r[0]), r[1] as Address | null];
+    return [buf.subarray(0, Math.min(r[0], size)), r[1] as Address | null];
   }
 
   shutdown(how: number): void {
@@ -214,11 +223,12 @@ export class Socket {
   }
 
   [inspect.custom](_depth: number, options: InspectOptions): string {
-    if (this.fd < 0) return `<Socket [closed] fd=-1 family=${familyName(this.family)} type=${typeName(this.type)}>`;
-    let text = `<Socket fd=${this.fd} family=${familyName(this.family)} type=${typeName(this.type)}`;
-    const laddr = native.getsockname(this.fd);
+    const fd = this.fileno();
+    if (fd < 0) return `<Socket [closed] fd=-1 family=${familyName(this.family)} type=${typeName(this.type)}>`;
+    let text = `<Socket fd=${fd} family=${familyName(this.family)} type=${typeName(this.type)}`;
+    const laddr = native.getsockname(fd);
     if (typeof laddr !== 'number' && laddr !== null && laddr !== '') text += ` laddr=${formatAddress(laddr)}`;
-    const raddr = native.getpeername(this.fd);
+    const raddr = native.getpeername(fd);
     if (typeof raddr !== 'number' && raddr !== null && raddr !== '') text += ` raddr=${formatAddress(raddr)}`;
     return text + '>';
   }
@@ -229,7 +239,7 @@ export class Socket {
     return r;
   }
 
-  private liveFd(): number {
+  protected liveFd(): number {
     if (this.fd < 0) throw new OSError(EBADF, 'socket', '(the socket is closed)');
     return this.fd;
   }

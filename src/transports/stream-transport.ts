@@ -5,14 +5,16 @@
 import { EventEmitter } from 'eventemitter3';
 import { native } from '../select/native.js';
 import { osError, isWouldBlock, ERRNO, ValueError } from '../select/errors.js';
-import type { Reactor } from '../loop/reactor.js';
+import type { Reactor, ReactorResource } from '../loop/reactor.js';
+import { reactorClosed } from '../loop/errors.js';
 import { Handle, NO_ARGS } from '../loop/handle.js';
-import { trackUnclosed, untrackUnclosed } from '../loop/debug.js';
+import { trackUnclosed, untrackUnclosed, warnUnclosed } from '../loop/debug.js';
 import { EVENT_READ } from '../selectors/index.js';
 import { SHUT_WR } from './constants.js';
 import { isBufferedProtocol, type AnyProtocol, type BufferedProtocol, type Protocol } from './protocols.js';
 import { toBytes } from '../select/fds.js';
 import { isReadSlabView, readSlab, readSlabOffset, takeRead } from './read-slab.js';
+import { TransportSocket } from './transport-socket.js';
 
 const MIN_READ = 64 * 1024;
 const DEFAULT_HIGH = 64 * 1024;
@@ -28,6 +30,13 @@ export interface TransportExtra {
   socket?: unknown;
   pipe?: number;
   [key: string]: unknown;
+}
+
+/** The transport failed because its write buffer passed the hard limit (setWriteBufferLimits({ max })). */
+function writeBufferFull(queued: number, max: number): Error {
+  const err = new Error(`write buffer of ${queued} bytes is above its limit of ${max} (the protocol kept writing after pauseWriting())`) as Error & { code: string };
+  err.code = 'ERR_WRITE_BUFFER_FULL';
+  return err;
 }
 
 /** Error for writing to a transport that is closing or closed. */
@@ -48,6 +57,8 @@ const EOF_PENDING = 1 << 5; // writeEof() waits for the buffer to drain
 const EOF_SENT = 1 << 6;
 const LOST_CALLED = 1 << 7; // connectionLost ran
 const WATCH_READER_GONE = 1 << 8; // a FIFO write end: its read-readiness means the reader is gone
+const CONNECTING = 1 << 9; // a non-blocking connect is under way: writes queue, nothing is sent
+const MADE = 1 << 10; // connectionMade ran
 
 /**
  * The reader handle of a transport: it holds the transport in a field, so watching a connection
@@ -75,7 +86,7 @@ function readReady(): void {
   // Named for error reports; ReadReadyHandle.run does the work.
 }
 
-export class Transport extends EventEmitter {
+export class Transport extends EventEmitter implements ReactorResource {
   private fd: number;
   private protocol: AnyProtocol;
   private flags = 0;
@@ -85,6 +96,8 @@ export class Transport extends EventEmitter {
   private queuedBytes = 0;
   private high = DEFAULT_HIGH;
   private low = DEFAULT_LOW;
+  /** The hard limit: a write that takes the buffer past it fails the transport. */
+  private max = Infinity;
   /** Made the first time a write has to wait. */
   private onWritable: (() => void) | null = null;
 
@@ -101,9 +114,10 @@ export class Transport extends EventEmitter {
     this.fd = fd;
     this.protocol = protocol;
     this.buffered = isBufferedProtocol(protocol);
-    if (reactor.getDebug()) {
-      trackUnclosed(this, { description: `<Transport ${kind} fd=${fd}>`, report: (d) => reactor.reportUnclosed(d) });
-    }
+    reactor.addResource(this);
+    // Debug mode: reported if collected unclosed, which happens with its reactor (which holds every
+    // live transport) dropped without close().
+    if (reactor.getDebug()) trackUnclosed(this, { description: `<Transport ${kind} fd=${fd}>`, report: warnUnclosed });
   }
 
   private get isSocket(): boolean {
@@ -119,19 +133,41 @@ export class Transport extends EventEmitter {
   declare private eofPending: boolean;
   declare private eofSent: boolean;
   declare private lostCalled: boolean;
+  declare private connecting: boolean;
+  declare private made: boolean;
 
   /** @internal Starts the connection: connectionMade, then reading (next iteration, as asyncio). */
   start(): void {
     this.reactor.callSoon(() => {
       // connectionMade even if close() came first: connectionLost (queued after us) must follow it.
       if (this.lostCalled) return;
-      this.protocol.connectionMade?.(this);
+      this.made = true;
+      try {
+        this.protocol.connectionMade?.(this);
+      } catch (err) {
+        // As asyncio: reported, and the transport closes (connectionLost(err) follows).
+        return this.fatalError(err, 'Fatal error: protocol.connectionMade() call failed.');
+      }
       if (this.flags & WATCH_READER_GONE) {
-        if (!this.closing) this.reactor.watchFd(this.fd, EVENT_READ, new ReadReadyHandle(this, this.reactor));
+        if (!this.closing) this.watchReadable();
       } else {
         this.startReading();
       }
     });
+  }
+
+  /** @internal A non-blocking connect is under way: write() queues until connected() (or the failure). */
+  waitForConnect(): void {
+    this.connecting = true;
+  }
+
+  /** @internal The connect completed: connectionMade follows, and what write() queued meanwhile goes out. */
+  connected(): void {
+    this.connecting = false;
+    if (this.lostCalled) return;
+    this.start();
+    if (this.queuedBytes > 0) this.watchWritable();
+    else if (this.eofPending) this.sendEof();
   }
 
   /** @internal For the write end of a FIFO: close as soon as its reader is gone. */
@@ -169,7 +205,28 @@ export class Transport extends EventEmitter {
   private startReading(): void {
     if (this.closing || this.readPaused || this.reading || this.kind === 'write-pipe') return;
     this.reading = true;
-    this.reactor.watchFd(this.fd, EVENT_READ, new ReadReadyHandle(this, this.reactor));
+    this.watchReadable();
+  }
+
+  // A selector can refuse an fd that exists (SelectSelector past FD_SETSIZE, epoll on /dev/null:
+  // EPERM): the transport then fails through its one path instead of staying open unwatched.
+  private watchReadable(): void {
+    try {
+      this.reactor.watchFd(this.fd, EVENT_READ, new ReadReadyHandle(this, this.reactor));
+    } catch (err) {
+      this.reading = false;
+      this.fatalError(err, 'Fatal error: the selector cannot watch the transport for reading');
+    }
+  }
+
+  private watchWritable(): boolean {
+    try {
+      this.reactor.addWriter(this.fd, (this.onWritable ??= (): void => this.writeReady()));
+      return true;
+    } catch (err) {
+      this.fatalError(err, 'Fatal error: the selector cannot watch the transport for writing');
+      return false;
+    }
   }
 
   isReading(): boolean {
@@ -248,22 +305,25 @@ export class Transport extends EventEmitter {
     if (this.eofPending || this.eofSent) throw transportClosedError('write() after writeEof()');
     if (this.closing) throw transportClosedError('write()');
     if (bytes.length === 0) return;
-    if (this.queuedBytes === 0) {
+    const wasEmpty = this.queuedBytes === 0;
+    let sent = 0;
+    // While connecting, the connect's completion owns the fd's writer: data only queues.
+    if (wasEmpty && !this.connecting) {
       const n = this.isSocket ? native.send(this.fd, bytes, 0, bytes.length, 0) : native.write(this.fd, bytes, 0, bytes.length);
       if (n === bytes.length) return;
       if (n < 0 && !isWouldBlock(n)) return this.fatalError(osError(n, this.isSocket ? 'send' : 'write'), 'Fatal write error on transport');
-      const sent = n > 0 ? n : 0;
-      // The caller may reuse its buffer after write() returns: keep a copy of the rest, unless it
-      // is read-slab memory (an echo of received data), which is never rewritten.
-      const rest = isReadSlabView(bytes) ? bytes.subarray(sent) : Uint8Array.prototype.slice.call(bytes, sent);
-      if (this.queue === null) this.queue = [rest];
-      else this.queue.push(rest);
-      this.queuedBytes = bytes.length - sent;
-      this.reactor.addWriter(this.fd, (this.onWritable ??= (): void => this.writeReady()));
-    } else {
-      this.queue!.push(isReadSlabView(bytes) ? bytes : Uint8Array.prototype.slice.call(bytes));
-      this.queuedBytes += bytes.length;
+      if (n > 0) sent = n;
     }
+    // The caller may reuse its buffer after write() returns: keep a copy of the rest, unless it
+    // is read-slab memory (an echo of received data), which is never rewritten.
+    const rest = isReadSlabView(bytes) ? (sent === 0 ? bytes : bytes.subarray(sent)) : Uint8Array.prototype.slice.call(bytes, sent);
+    if (this.queue === null) this.queue = [rest];
+    else this.queue.push(rest);
+    this.queuedBytes += bytes.length - sent;
+    // Unbounded by default, as asyncio (pauseWriting is the signal); a hard limit fails the
+    // transport, not the process. Not reported to the exception handler: a slow peer is ordinary.
+    if (this.queuedBytes > this.max) return this.forceClose(writeBufferFull(this.queuedBytes, this.max));
+    if (wasEmpty && !this.connecting && !this.watchWritable()) return;
     this.maybePauseProtocol();
   }
 
@@ -272,7 +332,7 @@ export class Transport extends EventEmitter {
     if (this.closing || this.eofPending || this.eofSent) return;
     if (!this.canWriteEof()) throw new TypeError('writeEof() is not supported on this transport');
     this.eofPending = true;
-    if (this.queuedBytes === 0) this.sendEof();
+    if (this.queuedBytes === 0 && !this.connecting) this.sendEof();
   }
 
   canWriteEof(): boolean {
@@ -283,22 +343,33 @@ export class Transport extends EventEmitter {
     return this.queuedBytes;
   }
 
-  /** Sets the water marks (bytes); high defaults to 4 × low, low to high / 4. Re-evaluated at once. */
-  setWriteBufferLimits({ high, low }: { high?: number; low?: number } = {}): void {
+  /**
+   * Sets the water marks (bytes); high defaults to 4 × low, low to high / 4. Re-evaluated at once.
+   * `max` (default Infinity, as asyncio: unbounded) is a hard limit: a write that takes the
+   * buffer past it fails the transport, connectionLost(err) with code 'ERR_WRITE_BUFFER_FULL',
+   * so a protocol that ignores pauseWriting() cannot grow memory without bound. Omitted, the
+   * current max is kept.
+   */
+  setWriteBufferLimits({ high, low, max }: { high?: number; low?: number; max?: number } = {}): void {
     for (const [name, v] of [['high', high], ['low', low]] as const) {
       if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) throw new ValueError(`${name} must be a non-negative integer, got ${String(v)}`);
     }
+    if (max !== undefined && (typeof max !== 'number' || !(Number.isInteger(max) || max === Infinity) || max < 0)) throw new ValueError(`max must be a non-negative integer or Infinity, got ${String(max)}`);
     const h = high ?? (low !== undefined ? 4 * low : DEFAULT_HIGH);
     const l = low ?? (high !== undefined ? Math.floor(h / 4) : DEFAULT_LOW);
     if (h < l) throw new ValueError(`high (${h}) must be >= low (${l})`);
+    const m = max ?? this.max;
+    if (m < h) throw new ValueError(`max (${m}) must be >= high (${h})`);
     this.high = h;
     this.low = l;
+    this.max = m;
+    if (this.queuedBytes > m) return this.forceClose(writeBufferFull(this.queuedBytes, m));
     this.maybePauseProtocol();
     this.maybeResumeProtocol();
   }
 
-  getWriteBufferLimits(): { high: number; low: number } {
-    return { high: this.high, low: this.low };
+  getWriteBufferLimits(): { high: number; low: number; max: number } {
+    return { high: this.high, low: this.low, max: this.max };
   }
 
   private writeReady(): void {
@@ -383,13 +454,15 @@ export class Transport extends EventEmitter {
   }
 
   /**
-   * 'peername' / 'sockname' (addresses), 'socket' (the fd, while open), 'pipe' (pipe transports),
-   * or anything given at creation; `defaultValue` when unknown or no longer available.
+   * 'peername' / 'sockname' (addresses), 'socket' (a TransportSocket: a Socket view of the fd whose
+   * close, recv*, send*, accept and setBlocking throw, as asyncio's TransportSocket), 'pipe' (pipe
+   * transports), or anything given at creation; `defaultValue` when unknown or no longer available.
    */
   getExtraInfo(name: string, defaultValue?: unknown): unknown {
     if (this.extra !== null && name in this.extra) return this.extra[name];
     if (this.kind !== 'socket' || this.fd < 0) return defaultValue;
-    if (name === 'socket') return this.fd;
+    // Made on first use and kept: the view follows the transport's fd (-1 once it is closed).
+    if (name === 'socket') return ((this.extra ??= {}).socket = TransportSocket.view(this));
     if (name !== 'peername' && name !== 'sockname') return defaultValue;
     // Resolved on first use (most connections never ask) and kept, so the answer stays right
     // after close, when the fd number may belong to another connection.
@@ -414,7 +487,7 @@ export class Transport extends EventEmitter {
   }
 
   private fatalError(err: unknown, message: string): void {
-    const errno = (err as { errno?: number }).errno;
+    const errno = typeof err === 'object' && err !== null ? (err as { errno?: number }).errno : undefined;
     // A peer that resets or goes away is ordinary: it reaches connectionLost(err) but is not logged.
     if (errno !== NEG_ECONNRESET && errno !== NEG_EPIPE) {
       this.reactor.callExceptionHandler({ message, exception: err, transport: this, protocol: this.protocol });
@@ -446,15 +519,40 @@ export class Transport extends EventEmitter {
     try {
       this.protocol.connectionLost?.(err);
     } finally {
-      this.reactor.removeReader(this.fd);
-      this.reactor.removeWriter(this.fd);
-      native.close(this.fd);
-      this.fd = -1;
-      untrackUnclosed(this);
-      this.onClose?.(this);
-      if (err !== null && this.listenerCount('error') > 0) this.emit('error', err);
-      this.emit('close', err);
+      this.release(err);
     }
+  }
+
+  private release(err: Error | null): void {
+    this.reactor.removeReader(this.fd);
+    this.reactor.removeWriter(this.fd);
+    native.close(this.fd);
+    this.fd = -1;
+    untrackUnclosed(this);
+    this.reactor.removeResource(this);
+    this.onClose?.(this);
+    if (err !== null && this.listenerCount('error') > 0) this.emit('error', err);
+    this.emit('close', err);
+  }
+
+  /**
+   * @internal reactor.close() with this transport still open: the fd is freed now. A protocol
+   * whose connectionMade ran, or whose connect was under way, gets connectionLost once: null if
+   * its close() had nothing left to send, else an error with code 'ERR_REACTOR_CLOSED'. One
+   * whose connectionMade never ran hears nothing (as asyncio, which drops the pending call).
+   */
+  closeWithReactor(): void {
+    if (this.lostCalled) return;
+    const err = this.closing && this.queuedBytes === 0 ? null : reactorClosed();
+    this.queue = null;
+    this.queuedBytes = 0;
+    this.closing = true;
+    this.reading = false;
+    if (!this.made && !this.connecting) {
+      this.lostCalled = true;
+      return this.release(null);
+    }
+    this.callConnectionLost(err); // a throw reaches the reactor's exception handler
   }
 }
 
@@ -468,6 +566,8 @@ const FLAG_PROPERTIES: Record<string, number> = {
   eofPending: EOF_PENDING,
   eofSent: EOF_SENT,
   lostCalled: LOST_CALLED,
+  connecting: CONNECTING,
+  made: MADE,
 };
 for (const [name, bit] of Object.entries(FLAG_PROPERTIES)) {
   Object.defineProperty(Transport.prototype, name, {
