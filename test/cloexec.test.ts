@@ -60,7 +60,7 @@ test('connections a Reactor server accepts are close-on-exec and non-blocking', 
     }
     assert.not.ok(runBounded(reactor), 'three connections accepted');
     for (const t of accepted) {
-      const fd = t.getExtraInfo('socket') as number;
+      const fd = (t.getExtraInfo('socket') as { fileno(): number }).fileno();
       assert.is(native.getCloexec(fd), 1, `accepted fd ${fd} close-on-exec`);
       assert.is(native.getBlocking(fd), 0, `accepted fd ${fd} non-blocking`);
       t.abort();

@@ -73,9 +73,9 @@ export function resolveStream(host: string, port: number, passive = false): Arra
   return result.map((sockaddr) => ({ family: native.sockaddrFamily(sockaddr), sockaddr }));
 }
 
-/** An empty path would bind or reach an abstract socket (Linux autobind): refuse it. */
-export function checkUnixPath(path: unknown): string {
+/** A `path` option: a string, checked as every AF_UNIX path is (no NUL inside, not empty). */
+export function unixPathOption(path: unknown): string {
   if (typeof path !== 'string') throw new TypeError(`path must be a string, not ${path === null ? 'null' : typeof path}`);
-  if (path === '') throw new ValueError('path must not be empty (an empty AF_UNIX path means an autobound abstract socket)');
+  checkUnixPath(path);
   return path;
 }

@@ -6,7 +6,7 @@ import { fileobjToFd } from '../select/fileobj.js';
 import type { Reactor } from '../loop/reactor.js';
 import { reactorClosed } from '../loop/errors.js';
 import { AF_UNIX, IPPROTO_TCP, SOCK_STREAM, SOL_SOCKET, SO_ERROR, TCP_NODELAY } from './constants.js';
-import { checkUnixPath, resolveStream, toSockaddr } from './address.js';
+import { unixPathOption, resolveStream, toSockaddr } from './address.js';
 import { Transport } from './stream-transport.js';
 import { Server, type ServerOptions } from './server.js';
 import { makeProtocol, type AnyProtocol } from './protocols.js';
@@ -39,7 +39,7 @@ export class ConnectionMethods {
     let sockaddr: Buffer;
     if (address.path !== undefined) {
       family = AF_UNIX;
-      sockaddr = toSockaddr(AF_UNIX, checkUnixPath(address.path));
+      sockaddr = toSockaddr(AF_UNIX, unixPathOption(address.path));
     } else {
       if (typeof address.port !== 'number') throw new TypeError('port must be a number');
       const first = resolveStream(address.host ?? '127.0.0.1', address.port)[0]!;

@@ -6,7 +6,7 @@ import { check, osError, isWouldBlock, ERRNO, ValueError } from '../select/error
 import type { Reactor, ReactorResource } from '../loop/reactor.js';
 import type { TimerHandle } from '../loop/handle.js';
 import { AF_UNIX, IPPROTO_TCP, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR, SO_REUSEPORT, TCP_NODELAY, IPV6_V6ONLY, IPPROTO_IPV6, AF_INET6 } from './constants.js';
-import { checkUnixPath, resolveStream, toSockaddr, type Address } from './address.js';
+import { unixPathOption, resolveStream, toSockaddr, type Address } from './address.js';
 import { Transport } from './stream-transport.js';
 import { makeProtocol, type AnyProtocol } from './protocols.js';
 
@@ -106,7 +106,7 @@ export class Server extends EventEmitter implements ReactorResource {
     let sockaddr: Buffer;
     if (path !== undefined) {
       family = AF_UNIX;
-      sockaddr = toSockaddr(AF_UNIX, checkUnixPath(path));
+      sockaddr = toSockaddr(AF_UNIX, unixPathOption(path));
       // A stale socket file from an earlier run would make bind fail with EADDRINUSE.
       if (path[0] !== '\0') removeStaleSocket(path);
       this.unixPath = path[0] !== '\0' ? path : undefined;
