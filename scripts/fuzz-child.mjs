@@ -214,9 +214,9 @@ const calls = {
     return [[maybe(() => (chance(0.8) ? fds : int32Arg(2))), maybe(() => (chance(0.8) ? nr : numberArg())), maybe(() => (chance(0.8) ? nw : numberArg())), maybe(() => (chance(0.8) ? ne : numberArg())), timeoutArg()]];
   },
   signalInstall: () => [[maybe(() => (chance(0.3) ? sigusr2 : pick(invalidSignals))), fdArg()], (r, a) => {
-    if (a[0] === sigusr2) native.signalRestore(sigusr2);
+    if (a[0] === sigusr2 && r === 0) native.signalRestore(sigusr2, a[1]);
   }],
-  signalRestore: () => [[maybe(() => (chance(0.3) ? sigusr2 : pick(invalidSignals)))]],
+  signalRestore: () => [[maybe(() => (chance(0.3) ? sigusr2 : pick(invalidSignals))), fdArg()]],
   raise: () => [[maybe(() => pick(invalidSignals.filter((s) => s !== 0 && s !== 9 && s !== 19)))]],
   epollCreate: () => [[], (r) => own(r)],
   epollCtl: () => [[fdArg(), maybe(() => pick([EC.EPOLL_CTL_ADD, EC.EPOLL_CTL_MOD, EC.EPOLL_CTL_DEL, 0, 4, numberArg()])), fdArg(), maybe(maskArg)]],

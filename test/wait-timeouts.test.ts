@@ -115,7 +115,7 @@ async function signalsDuringWait(wait: (idleFd: number) => number): Promise<numb
     assert.is(await withTimeout(exited, 60_000, 'signal child'), 0);
     return during;
   } finally {
-    if (installed) native.signalRestore(SIGUSR2);
+    if (installed) native.signalRestore(SIGUSR2, wakeW);
     for (const fd of [wakeR, wakeW, idleR, idleW]) native.close(fd);
   }
 }
