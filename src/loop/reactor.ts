@@ -42,6 +42,12 @@ export interface ReactorOptions {
   debug?: boolean;
 }
 
+/** A reactor collected in debug mode without close(): it no longer counts as one in debug mode. */
+function reportUnclosedReactor(description: string): void {
+  countDebugReactor(-1);
+  warnUnclosed(description);
+}
+
 /** One wait never exceeds a day (asyncio's MAXIMUM_SELECT_TIMEOUT): huge delays cannot overflow. */
 const MAX_WAIT_MS = 24 * 3600 * 1000;
 
@@ -508,7 +514,7 @@ export class Reactor extends EventEmitter implements HandleOwner {
     this.debugMode = enabled;
     countDebugReactor(enabled ? 1 : -1);
     // A reactor dropped without close() leaks its selector fd (asyncio: "unclosed event loop").
-    if (enabled) trackUnclosed(this, { description: `<Reactor ${this.selector.constructor.name}>`, report: warnUnclosed });
+    if (enabled) trackUnclosed(this, { description: `<Reactor ${this.selector.constructor.name}>`, report: reportUnclosedReactor });
     else untrackUnclosed(this);
   }
 
