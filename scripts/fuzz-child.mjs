@@ -149,7 +149,15 @@ function maybe(valueFn) {
 // ---- the calls -------------------------------------------------------------------------------
 const EC = native.epollConstants ?? {};
 const sigusr2 = osConstants.signals.SIGUSR2;
-const invalidSignals = [0, -1, 9, 19, 65, 1000, 2 ** 31, NaN, 1.5];
+const invalidSignals = [0, -1, 65, 1000, 2 ** 31, -(2 ** 31), NaN, Infinity, 1.5];
+const nonNumbers = [undefined, null, true, '12', {}, [], 10n, Symbol('s')];
+function signalArg(mayBeReal) {
+  const r = random();
+  if (r < 0.6) return pick(invalidSignals);
+  if (r < 0.8) return pick(nonNumbers);
+  // SIGKILL/SIGSTOP must be refused by signalInstall; SIGUSR2 is installed and restored at once.
+  return mayBeReal ? pick([sigusr2, 9, 19]) : pick(invalidSignals);
+}
 
 /** name -> () => [args, afterCall(result)] */
 const calls = {
@@ -213,11 +221,13 @@ const calls = {
     for (let i = 0; i < fds.length; i++) fds[i] = chance(0.8) ? anyOwned() : pick([-1, closedFd, 1024, 65536, 2147483647]);
     return [[maybe(() => (chance(0.8) ? fds : int32Arg(2))), maybe(() => (chance(0.8) ? nr : numberArg())), maybe(() => (chance(0.8) ? nw : numberArg())), maybe(() => (chance(0.8) ? ne : numberArg())), timeoutArg()]];
   },
-  signalInstall: () => [[maybe(() => (chance(0.3) ? sigusr2 : pick(invalidSignals))), fdArg()], (r, a) => {
+  // Signal numbers never come from junk(): a random small integer could be a real signal (SIGFPE
+  // raised, SIGSEGV taken from ASan). Only invalid numbers, non-numbers and SIGUSR2 (restored).
+  signalInstall: () => [[signalArg(true), fdArg()], (r, a) => {
     if (a[0] === sigusr2 && r === 0) native.signalRestore(sigusr2, a[1]);
   }],
-  signalRestore: () => [[maybe(() => (chance(0.3) ? sigusr2 : pick(invalidSignals))), fdArg()]],
-  raise: () => [[maybe(() => pick(invalidSignals.filter((s) => s !== 0 && s !== 9 && s !== 19)))]],
+  signalRestore: () => [[signalArg(true), fdArg()]],
+  raise: () => [[signalArg(false)]],
   epollCreate: () => [[], (r) => own(r)],
   epollCtl: () => [[fdArg(), maybe(() => pick([EC.EPOLL_CTL_ADD, EC.EPOLL_CTL_MOD, EC.EPOLL_CTL_DEL, 0, 4, numberArg()])), fdArg(), maybe(maskArg)]],
   epollWait: () => {
