@@ -22,7 +22,7 @@ const seed = arg('seed', Date.now() % 100_000);
 const inFlight = arg('clients', 24);
 const reportEveryMs = Math.min(30_000, (minutes * 60_000) / 2);
 // Long enough for the JIT, the young generation and malloc arenas to reach their working size.
-const warmupMs = Math.min(30_000, (minutes * 60_000) / 3);
+const warmupMs = Math.min(30_000, (minutes * 60_000) / 2);
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) {
   console.error('soak: run with node --expose-gc (npm run soak does)');
