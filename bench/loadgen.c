@@ -4,6 +4,10 @@
 //   loadgen --port P --mode bulk     --conns C --seconds T --warmup W
 //   loadgen --port P --mode idle     --conns N --size S --pid SERVER_PID [--warmup-conns W]
 //
+// With --pid in pingpong and bulk modes the server's CPU time (all its threads, user + system,
+// from /proc/PID/stat) over the measured interval is reported too: server_cpu_us_per_rt and
+// server_cpu_pct.
+//
 // Every byte sent follows a per-connection deterministic pattern (a pseudo-random table read at
 // an offset that depends on the connection index), and every byte received is compared against
 // it. Prints one JSON object on stdout. Exit status: 0 ok, 1 connection/usage error, 2 byte mismatch.
@@ -161,6 +165,26 @@ static uint64_t pump_recv(conn_t *c) {
   }
 }
 
+// The server's CPU time so far (user + system, all threads) in seconds; 0 without --pid.
+static double server_cpu_s(void) {
+  if (pid <= 0) return 0;
+  char path[64], line[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  FILE *f = fopen(path, "r");
+  if (!f) die("open /proc/PID/stat", -1);
+  size_t n = fread(line, 1, sizeof line - 1, f);
+  fclose(f);
+  line[n] = 0;
+  // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+  const char *p = strrchr(line, ')');
+  unsigned long long ut = 0, st = 0;
+  if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2) {
+    errno = 0;
+    die("parse /proc/PID/stat", -1);
+  }
+  return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static int cmp_u64(const void *a, const void *b) {
   uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
   return x < y ? -1 : x > y;
@@ -226,10 +250,11 @@ static void run_pingpong(void) {
   struct epoll_event evs[512];
   int measuring = 0;
   uint64_t t_meas_real = 0;
+  double cpu0 = 0;
   for (;;) {
     int k = wait_events(evs, 512, 1000);
     uint64_t t = now_ns();
-    if (!measuring && t >= t_measure) { measuring = 1; t_meas_real = t; }
+    if (!measuring && t >= t_measure) { measuring = 1; t_meas_real = t; cpu0 = server_cpu_s(); }
     if (t >= t_end) break;
     if (k == 0) { errno = ETIMEDOUT; die("no progress for 1 s", -1); }
     for (int i = 0; i < k; i++) {
@@ -253,6 +278,7 @@ static void run_pingpong(void) {
       }
     }
   }
+  double cpu = measuring ? server_cpu_s() - cpu0 : 0;
   double el = (double)(now_ns() - t_meas_real) / 1e9;
   if (!measuring || el <= 0) el = seconds;
   check_no_extra_bytes();
@@ -261,9 +287,11 @@ static void run_pingpong(void) {
   uint64_t verified = 0;
   for (int i = 0; i < conns; i++) verified += cs[i].recvd;
   printf("{\"mode\":\"pingpong\",\"conns\":%d,\"size\":%d,\"seconds\":%.3f,\"round_trips\":%llu,"
-         "\"rps\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"mb_per_s\":%.2f,\"bytes_verified\":%llu}\n",
+         "\"rps\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"mb_per_s\":%.2f,\"bytes_verified\":%llu",
          conns, size, el, (unsigned long long)trips, trips / el, p50, p99, bytes / el / 1e6,
          (unsigned long long)verified);
+  if (pid > 0) printf(",\"server_cpu_us_per_rt\":%.3f,\"server_cpu_pct\":%.1f", trips ? cpu * 1e6 / (double)trips : 0, cpu / el * 100);
+  printf("}\n");
   free(lat);
 }
 
@@ -275,10 +303,11 @@ static void run_bulk(void) {
   struct epoll_event evs[512];
   int measuring = 0;
   uint64_t t_meas_real = 0, bytes = 0;
+  double cpu0 = 0;
   for (;;) {
     int k = wait_events(evs, 512, 1000);
     uint64_t t = now_ns();
-    if (!measuring && t >= t_measure) { measuring = 1; t_meas_real = t; }
+    if (!measuring && t >= t_measure) { measuring = 1; t_meas_real = t; cpu0 = server_cpu_s(); }
     if (t >= t_end) break;
     if (k == 0) { errno = ETIMEDOUT; die("no progress for 1 s", -1); }
     for (int i = 0; i < k; i++) {
@@ -291,13 +320,16 @@ static void run_bulk(void) {
       pump_send(c, c->recvd + BULK_WINDOW);
     }
   }
+  double cpu = measuring ? server_cpu_s() - cpu0 : 0;
   double el = (double)(now_ns() - t_meas_real) / 1e9;
   if (!measuring || el <= 0) el = seconds;
   check_no_extra_bytes();
   uint64_t verified = 0;
   for (int i = 0; i < conns; i++) verified += cs[i].recvd;
-  printf("{\"mode\":\"bulk\",\"conns\":%d,\"seconds\":%.3f,\"mb_per_s\":%.2f,\"bytes_verified\":%llu}\n",
+  printf("{\"mode\":\"bulk\",\"conns\":%d,\"seconds\":%.3f,\"mb_per_s\":%.2f,\"bytes_verified\":%llu",
          conns, el, bytes / el / 1e6, (unsigned long long)verified);
+  if (pid > 0) printf(",\"server_cpu_us_per_mb\":%.3f,\"server_cpu_pct\":%.1f", bytes ? cpu * 1e12 / (double)bytes : 0, cpu / el * 100);
+  printf("}\n");
 }
 
 // One echo on each of cs[0..n), at most 256 outstanding, so every connection has been accepted and used.

@@ -1,8 +1,10 @@
 // Microbenchmark: microseconds per selector.select(0) with N idle registered fds plus one active
 // fd (a pipe holding one unread byte, so every call returns exactly one ready key), for
 // SelectSelector (N <= 1000: FD_SETSIZE), PollSelector and EpollSelector. When python3 is around,
-// bench/select_python.py runs the same matrix on CPython's selectors module and both are printed
-// side by side.
+// bench/select_python.py runs the same matrix on CPython's selectors module, paired: for every
+// configuration the two sides take turns, one sample each per round, and the speedup is the median
+// of the per-round ratios (on a shared machine absolute figures drift; a ratio of samples taken
+// back to back does much less).
 //
 //   npm run bench:select                   # markdown table
 //   npm run bench:select -- --json         # machine-readable
@@ -15,8 +17,10 @@
 // first, and every configuration registers the first N of it.
 //
 // Measurement: ~100 ms of warm-up, then K calls timed with K chosen so one measurement lasts about
-// --target-ms; the median of --repeats measurements is reported.
-import { execFileSync, spawnSync } from 'node:child_process';
+// --target-ms; --repeats rounds, each one sample of ours and one of CPython's (alternating which
+// goes first); the medians and the median per-round ratio are reported.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { EpollSelector, PollSelector, SelectSelector, EVENT_READ } from '../src/selectors/index.js';
@@ -133,8 +137,8 @@ function timeLoop(sel: BaseSelector<unknown>, k: number): number {
   return Number(t1 - t0);
 }
 
-function measure(sel: BaseSelector<unknown>): { us: number; k: number; samples: number[] } {
-  // Warm-up (~100 ms) that also calibrates K.
+/** Warms up (~100 ms) and returns the call count K for one sample of about --target-ms. */
+function calibrate(sel: BaseSelector<unknown>): number {
   let k = 1;
   let ns = 0;
   const warmStart = process.hrtime.bigint();
@@ -143,10 +147,7 @@ function measure(sel: BaseSelector<unknown>): { us: number; k: number; samples: 
     if (ns >= 20e6 && Number(process.hrtime.bigint() - warmStart) >= 100e6) break;
     if (ns < 20e6) k *= 2;
   }
-  k = Math.max(1, Math.round((k * opts.targetMs * 1e6) / ns));
-  const samples: number[] = [];
-  for (let r = 0; r < opts.repeats; r++) samples.push(timeLoop(sel, k) / k / 1000);
-  return { us: median(samples), k, samples };
+  return Math.max(1, Math.round((k * opts.targetMs * 1e6) / ns));
 }
 
 interface Row {
@@ -155,75 +156,117 @@ interface Row {
   ours: number | null;
   python: number | null;
   speedup: number | null;
+  pythonThreaded?: number | null;
+  speedupThreaded?: number | null;
   k?: number;
   samples?: number[];
+  pythonSamples?: number[];
   note?: string;
 }
 
-const rows: Row[] = [];
-try {
-for (const b of opts.backends) {
-  const entry = backendClasses[b];
-  if (!entry) throw new Error(`unknown backend ${b}`);
-  const [name, Cls, available] = entry;
-  for (const n of opts.ns) {
-    if (!available) {
-      rows.push({ backend: name, n, ours: null, python: null, speedup: null, note: 'not available here' });
-      continue;
-    }
-    let fds = idle;
-    if (b === 'select') {
-      if (n >= native.FD_SETSIZE) continue; // FD_SETSIZE: not applicable
-      fds = idle.filter((fd) => fd < native.FD_SETSIZE);
-      if (activeR >= native.FD_SETSIZE) continue;
-    }
-    if (fds.length < n) {
-      rows.push({ backend: name, n, ours: null, python: null, speedup: null, note: 'not enough fds' });
-      continue;
-    }
-    const sel = new Cls();
-    try {
-      for (let i = 0; i < n; i++) sel.register(fds[i]!, EVENT_READ);
-      sel.register(activeR, EVENT_READ);
-      const m = measure(sel);
-      rows.push({ backend: name, n, ours: m.us, python: null, speedup: null, k: m.k, samples: m.samples });
-    } finally {
-      sel.close();
-    }
+/** CPython's side as a child answering one JSON request per line (select_python.py --serve). */
+class PythonPeer {
+  private readonly child;
+  private readonly lines: AsyncIterator<string>;
+  constructor(script: string, maxN: number, withThread: boolean) {
+    const argv = [script, '--serve', String(maxN), ...(withThread ? ['--with-thread'] : [])];
+    this.child = spawn('python3', argv, { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.lines = createInterface({ input: this.child.stdout! })[Symbol.asyncIterator]();
+  }
+  async request(req: Record<string, unknown>): Promise<Record<string, number | string>> {
+    this.child.stdin!.write(`${JSON.stringify(req)}\n`);
+    const line = await this.lines.next();
+    if (line.done) throw new Error('select_python.py exited');
+    return JSON.parse(line.value) as Record<string, number | string>;
+  }
+  close(): void {
+    this.child.stdin!.end();
   }
 }
-} finally {
-  closeAll();
-}
 
-// --- Python side ---
 const pyScript = fileURLToPath(new URL('../../bench/select_python.py', import.meta.url));
 let pythonInfo: string | null = null;
+let peer: PythonPeer | null = null;
+// CPython with one idle thread: poll()/select() then pay the kernel's per-fd reference counting
+// that a multi-threaded process (every Node process) always pays; shows what is the kernel's.
+let threadedPeer: PythonPeer | null = null;
 if (opts.python) {
   const probe = spawnSync('python3', ['-c', 'import selectors, sys; print(sys.version.split()[0])'], { encoding: 'utf8' });
   if (probe.status === 0 && existsSync(pyScript)) {
     pythonInfo = `CPython ${probe.stdout.trim()}`;
-    const pairs = rows.filter((r) => r.ours !== null).map((r) => `${r.backend}:${r.n}`);
-    const py = spawnSync(
-      'python3',
-      [pyScript, '--configs', pairs.join(','), '--target-ms', String(opts.targetMs), '--repeats', String(opts.repeats)],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 16 << 20 },
-    );
-    if (py.status === 0) {
-      const res = JSON.parse(py.stdout) as { results: Array<{ backend: string; n: number; us: number | null }> };
-      for (const r of rows) {
-        const hit = res.results.find((p) => p.backend === r.backend && p.n === r.n);
-        if (hit && hit.us !== null && r.ours !== null) {
-          r.python = hit.us;
-          r.speedup = hit.us / r.ours;
-        }
-      }
-    } else {
-      notes.push(`select_python.py failed (exit ${py.status})`);
-    }
+    peer = new PythonPeer(pyScript, maxN, false);
+    threadedPeer = new PythonPeer(pyScript, maxN, true);
   } else {
     notes.push('python3 with selectors not found: Python column skipped');
   }
+}
+
+const rows: Row[] = [];
+try {
+  for (const b of opts.backends) {
+    const entry = backendClasses[b];
+    if (!entry) throw new Error(`unknown backend ${b}`);
+    const [name, Cls, available] = entry;
+    for (const n of opts.ns) {
+      if (!available) {
+        rows.push({ backend: name, n, ours: null, python: null, speedup: null, note: 'not available here' });
+        continue;
+      }
+      let fds = idle;
+      if (b === 'select') {
+        if (n >= native.FD_SETSIZE) continue; // FD_SETSIZE: not applicable
+        fds = idle.filter((fd) => fd < native.FD_SETSIZE);
+        if (activeR >= native.FD_SETSIZE) continue;
+      }
+      if (fds.length < n) {
+        rows.push({ backend: name, n, ours: null, python: null, speedup: null, note: 'not enough fds' });
+        continue;
+      }
+      const sel = new Cls();
+      try {
+        for (let i = 0; i < n; i++) sel.register(fds[i]!, EVENT_READ);
+        sel.register(activeR, EVENT_READ);
+        const k = calibrate(sel);
+        let kPy = 0;
+        if (peer && threadedPeer) {
+          const setup = await peer.request({ op: 'setup', backend: b, n, target_ms: opts.targetMs });
+          await threadedPeer.request({ op: 'setup', backend: b, n, target_ms: opts.targetMs });
+          if (typeof setup['k'] === 'number') kPy = setup['k'];
+          else notes.push(`CPython ${name} N=${n}: ${setup['error']}`);
+        }
+        const ours: number[] = [];
+        const theirs: number[] = [];
+        const theirsThreaded: number[] = [];
+        const sample = async (p: PythonPeer) => (await p.request({ op: 'sample', k: kPy }))['us'] as number;
+        for (let r = 0; r < opts.repeats; r++) {
+          // Alternate who goes first, so neither side always follows the other's cache footprint.
+          if (kPy && r % 2 === 1) theirs.push(await sample(peer!));
+          ours.push(timeLoop(sel, k) / k / 1000);
+          if (kPy && r % 2 === 0) theirs.push(await sample(peer!));
+          if (kPy) theirsThreaded.push(await sample(threadedPeer!));
+        }
+        if (peer && threadedPeer) {
+          await peer.request({ op: 'teardown' });
+          await threadedPeer.request({ op: 'teardown' });
+        }
+        const row: Row = { backend: name, n, ours: median(ours), python: null, speedup: null, k, samples: ours };
+        if (theirs.length === ours.length) {
+          row.python = median(theirs);
+          row.pythonSamples = theirs;
+          row.speedup = median(theirs.map((t, i) => t / ours[i]!));
+          row.pythonThreaded = median(theirsThreaded);
+          row.speedupThreaded = median(theirsThreaded.map((t, i) => t / ours[i]!));
+        }
+        rows.push(row);
+      } finally {
+        sel.close();
+      }
+    }
+  }
+} finally {
+  closeAll();
+  peer?.close();
+  threadedPeer?.close();
 }
 
 // --- report ---
@@ -237,14 +280,16 @@ if (opts.json) {
     ),
   );
 } else {
-  console.log(`select(0) cost, N idle fds + 1 ready fd; median of ${opts.repeats} x ~${opts.targetMs} ms (Node ${process.version}${pythonInfo ? `, ${pythonInfo}` : ''})\n`);
-  console.log('| backend | N | selectloop µs/select | Python µs/select | speedup |');
-  console.log('|---|---:|---:|---:|---:|');
+  console.log(`select(0) cost, N idle fds + 1 ready fd; median of ${opts.repeats} paired rounds x ~${opts.targetMs} ms per side (Node ${process.version}${pythonInfo ? `, ${pythonInfo}` : ''})\n`);
+  console.log('| backend | N | selectloop µs/select | Python µs/select | speedup | Python + 1 thread µs | speedup vs it |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  const fx = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : `${x.toFixed(2)}×`);
   for (const r of rows) {
-    const sp = r.speedup === null ? 'n/a' : `${r.speedup.toFixed(2)}×`;
-    if (r.note) console.log(`| ${r.backend} | ${r.n} | skipped: ${r.note} | | |`);
-    else console.log(`| ${r.backend} | ${r.n} | ${fmt(r.ours)} | ${fmt(r.python)} | ${sp} |`);
+    if (r.note) console.log(`| ${r.backend} | ${r.n} | skipped: ${r.note} | | | | |`);
+    else console.log(`| ${r.backend} | ${r.n} | ${fmt(r.ours)} | ${fmt(r.python)} | ${fx(r.speedup)} | ${fmt(r.pythonThreaded ?? null)} | ${fx(r.speedupThreaded)} |`);
   }
-  console.log('\nspeedup = Python µs / selectloop µs (> 1: selectloop is faster). SelectSelector only for N < FD_SETSIZE (1024).');
+  console.log('\nspeedup = median over the rounds of Python µs / selectloop µs within the round (> 1: selectloop is faster). SelectSelector only for N < FD_SETSIZE (1024). ' +
+    '"Python + 1 thread": CPython with one idle thread started, sampled in the same rounds; in a process with more than one thread the kernel ' +
+    'takes and drops a reference on every fd poll()/select() looks at (its fd table is shared), which single-threaded CPython skips and every Node process pays.');
   for (const n of notes) console.log(`note: ${n}`);
 }

@@ -15,6 +15,7 @@ class SelectloopAddon : public Napi::Addon<SelectloopAddon> {
     InitSelect(env, exports);
     InitSignals(env, exports);
     InitFeatures(env, exports);
+    InitDatagrams(env, exports);
     Napi::Object backends = Napi::Object::New(env);
     backends["select"] = true;
     backends["poll"] = true;
@@ -39,10 +40,13 @@ class SelectloopAddon : public Napi::Addon<SelectloopAddon> {
     exports["backends"] = backends;
     loopWatcher_ = Napi::Persistent(InitLoopWatcher(env));
     exports["LoopWatcher"] = loopWatcher_.Value();
+    resolver_ = Napi::Persistent(InitResolver(env));
+    exports["Resolver"] = resolver_.Value();
   }
 
  private:
   Napi::FunctionReference loopWatcher_;
+  Napi::FunctionReference resolver_;
 };
 
 }  // namespace selectloop

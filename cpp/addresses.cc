@@ -52,6 +52,30 @@ socklen_t ArgSockaddr(const Napi::CallbackInfo& info, size_t i, struct sockaddr_
   return static_cast<socklen_t>(b.length);
 }
 
+const char* GaiErrorCode(int rc) {
+  switch (rc) {
+    case EAI_NONAME: return "ENOTFOUND";
+    case EAI_AGAIN: return "EAI_AGAIN";
+    case EAI_FAMILY: return "EAI_FAMILY";
+    case EAI_SERVICE: return "EAI_SERVICE";
+    case EAI_SOCKTYPE: return "EAI_SOCKTYPE";
+    case EAI_BADFLAGS: return "EAI_BADFLAGS";
+    case EAI_MEMORY: return "EAI_MEMORY";
+    case EAI_FAIL: return "EAI_FAIL";
+#ifdef EAI_OVERFLOW
+    case EAI_OVERFLOW: return "EAI_OVERFLOW";
+#endif
+#ifdef EAI_NODATA
+    case EAI_NODATA: return "ENOTFOUND";
+#endif
+#ifdef EAI_ADDRFAMILY
+    case EAI_ADDRFAMILY: return "ENOTFOUND";
+#endif
+    case EAI_SYSTEM: return "EAI_SYSTEM";
+    default: return "EAI_FAIL";
+  }
+}
+
 namespace {
 
 Napi::Value SockaddrBuffer(Napi::Env env, const void* sa, size_t len) {
@@ -84,29 +108,7 @@ Napi::Value Resolve(const Napi::CallbackInfo& info) {
   if (rc != 0) {
     Napi::Object err = Napi::Object::New(env);
     int sysErrno = rc == EAI_SYSTEM ? errno : 0;
-    const char* code = "EAI_FAIL";
-    switch (rc) {
-      case EAI_NONAME: code = "ENOTFOUND"; break;
-      case EAI_AGAIN: code = "EAI_AGAIN"; break;
-      case EAI_FAMILY: code = "EAI_FAMILY"; break;
-      case EAI_SERVICE: code = "EAI_SERVICE"; break;
-      case EAI_SOCKTYPE: code = "EAI_SOCKTYPE"; break;
-      case EAI_BADFLAGS: code = "EAI_BADFLAGS"; break;
-      case EAI_MEMORY: code = "EAI_MEMORY"; break;
-      case EAI_FAIL: code = "EAI_FAIL"; break;
-#ifdef EAI_OVERFLOW
-      case EAI_OVERFLOW: code = "EAI_OVERFLOW"; break;
-#endif
-#ifdef EAI_NODATA
-      case EAI_NODATA: code = "ENOTFOUND"; break;
-#endif
-#ifdef EAI_ADDRFAMILY
-      case EAI_ADDRFAMILY: code = "ENOTFOUND"; break;
-#endif
-      case EAI_SYSTEM: code = "EAI_SYSTEM"; break;
-      default: break;
-    }
-    err["code"] = code;
+    err["code"] = GaiErrorCode(rc);
     err["message"] = gai_strerror(rc);
     err["eai"] = rc;
     err["errno"] = -sysErrno;

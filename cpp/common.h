@@ -162,6 +162,8 @@ void InitKqueue(Napi::Env env, Napi::Object exports);
 void InitDevpoll(Napi::Env env, Napi::Object exports);
 void InitSignals(Napi::Env env, Napi::Object exports);
 void InitFeatures(Napi::Env env, Napi::Object exports);
+void InitDatagrams(Napi::Env env, Napi::Object exports);
 Napi::Function InitLoopWatcher(Napi::Env env);
+Napi::Function InitResolver(Napi::Env env);
 
 }  // namespace selectloop

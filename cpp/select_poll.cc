@@ -21,7 +21,8 @@ Napi::Value PollWait(const Napi::CallbackInfo& info) {
   int32_t* out = ArgInt32Array(info, 2, "out", static_cast<size_t>(nfds) * 2);
   double timeout = ArgTimeout(info, 3);
   auto* fds = reinterpret_cast<struct pollfd*>(set.data);
-  for (int64_t i = 0; i < nfds; i++) fds[i].revents = 0;
+  // No clearing of revents first: a successful poll() sets revents of every entry, and on
+  // failure or timeout nothing is read back (an O(nfds) pass saved per call).
   int n = RetryWait(timeout, [&](double ms) {
     return poll(fds, static_cast<nfds_t>(nfds), ms < 0 ? -1 : CeilMs(ms));
   });

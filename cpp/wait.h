@@ -30,6 +30,14 @@ int RetryWait(double timeoutMs, Wait wait) {
       if (errno != EINTR) return -errno;
     }
   }
+  if (timeoutMs == 0) {
+    // A plain poll reads no clock; interrupted, it is simply tried once more (as the deadline
+    // path below would: the time is already up, so one last zero-timeout poll).
+    int r = wait(0.0);
+    if (r >= 0 || errno != EINTR) return r >= 0 ? r : -errno;
+    r = wait(0.0);
+    return r >= 0 ? r : (errno == EINTR ? 0 : -errno);
+  }
   const double deadline = MonotonicMs() + timeoutMs;
   double remaining = timeoutMs;
   bool lastTry = false;

@@ -496,6 +496,44 @@ test('selectWait validation', () => {
   assertHealthy();
 });
 
+test('selectWaitBits validation', () => {
+  const [r, w] = makePipe();
+  try {
+    const words = Math.ceil(native.FD_SETSIZE / 32);
+    const rbits = new Int32Array(words);
+    const wbits = new Int32Array(words);
+    const out = new Int32Array(2 * native.FD_SETSIZE);
+    for (const bad of [undefined, [0], new Uint32Array(words), new Float64Array(words), new ArrayBuffer(4 * words)]) {
+      throwsClass(() => native.selectWaitBits(bad as any, wbits, 1, out, 0), TypeError, `selectWaitBits(readBits=${String(bad)})`);
+      throwsClass(() => native.selectWaitBits(rbits, bad as any, 1, out, 0), TypeError, `selectWaitBits(writeBits=${String(bad)})`);
+      throwsClass(() => native.selectWaitBits(rbits, wbits, 1, bad as any, 0), TypeError, `selectWaitBits(out=${String(bad)})`);
+    }
+    for (const [bad, cls] of [...badInts, [-1, RangeError], [native.FD_SETSIZE + 1, RangeError]] as Array<[unknown, ErrorClass]>) {
+      throwsClass(() => native.selectWaitBits(rbits, wbits, bad as any, out, 0), cls, `selectWaitBits(nfds=${String(bad)})`);
+    }
+    throwsClass(() => native.selectWaitBits(new Int32Array(1), wbits, 33, out, 0), RangeError, 'selectWaitBits(readBits too short)');
+    throwsClass(() => native.selectWaitBits(rbits, new Int32Array(1), 33, out, 0), RangeError, 'selectWaitBits(writeBits too short)');
+    throwsClass(() => native.selectWaitBits(rbits, wbits, 8, new Int32Array(15), 0), RangeError, 'selectWaitBits(out too short)');
+    throwsClass(() => native.selectWaitBits(rbits, wbits, 1, out, NaN), RangeError, 'selectWaitBits(timeout NaN)');
+    // Legal: r (empty pipe) for reading and writing, w for writing -> only w, as one (fd, 2) pair.
+    rbits[r >> 5]! |= 1 << (r & 31);
+    wbits[r >> 5]! |= 1 << (r & 31);
+    wbits[w >> 5]! |= 1 << (w & 31);
+    const nfds = Math.max(r, w) + 1;
+    assert.is(native.selectWaitBits(rbits, wbits, nfds, out, 0), 1);
+    assert.equal([out[0], out[1]], [w, 2]);
+    // A closed fd in the set is -EBADF, not a throw.
+    const [cr, cw] = makePipe();
+    closeAll([cr, cw]);
+    const bad = new Int32Array(words);
+    bad[cr >> 5]! |= 1 << (cr & 31);
+    assert.is(native.selectWaitBits(bad, new Int32Array(words), cr + 1, out, 0), -EBADF);
+  } finally {
+    closeAll([r, w]);
+  }
+  assertHealthy();
+});
+
 test('epollCtl/epollWait validation', () => {
   if (!hasEpoll) return;
   const ep = native.epollCreate!();

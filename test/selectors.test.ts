@@ -377,6 +377,41 @@ for (const name of selectorNames) {
     });
   });
 
+  t('interest kept across calls: each register/modify/unregister changes exactly what select() reports', () => {
+    // PollSelector and SelectSelector keep their pollfd array / fd_set bitmaps between calls and
+    // apply only the changes; this walks the cases that could leave a stale entry behind:
+    // removing the highest fd (select()'s nfds shrinks), removing from the middle (poll's array is
+    // compacted), re-registering, and changing direction in place.
+    withSel(name, (sel) => {
+      const pipes = [pipe(), pipe(), pipe()];
+      try {
+        for (const [pr, pw] of pipes) write(pw, 'x'); // every read end readable, every write end writable
+        const [[r0, w0], [r1, w1], [r2, w2]] = pipes as Array<[number, number]>;
+        const sorted = (xs: Array<[number, number]>) => xs.sort((a, b) => a[0] - b[0]);
+        sel.register(r0, EVENT_READ);
+        sel.register(r1, EVENT_READ);
+        sel.register(r2, EVENT_READ);
+        sel.register(w2, EVENT_WRITE);
+        assert.equal(sorted(summary(sel.select(0)) as Array<[number, number]>), sorted([[r0, 1], [r1, 1], [r2, 1], [w2, 2]]));
+        sel.unregister(w2); // the highest fd
+        sel.unregister(r1); // one in the middle
+        assert.equal(sorted(summary(sel.select(0)) as Array<[number, number]>), sorted([[r0, 1], [r2, 1]]));
+        sel.modify(r0, EVENT_WRITE); // a pipe's read end is never writable
+        sel.register(w1, EVENT_READ | EVENT_WRITE); // a write end: writable only
+        assert.equal(sorted(summary(sel.select(0)) as Array<[number, number]>), sorted([[r2, 1], [w1, 2]]));
+        sel.register(r1, EVENT_READ);
+        sel.modify(r0, EVENT_READ | EVENT_WRITE);
+        assert.equal(sorted(summary(sel.select(0)) as Array<[number, number]>), sorted([[r0, 1], [r1, 1], [r2, 1], [w1, 2]]));
+        for (const fd of [r0, r1, r2, w1]) sel.unregister(fd);
+        assert.equal(sel.select(0), []);
+        sel.register(w0, EVENT_WRITE);
+        assert.equal(summary(sel.select(0)), [[w0, 2]]);
+      } finally {
+        for (const [pr, pw] of pipes) { closeFd(pr); closeFd(pw); }
+      }
+    });
+  });
+
   // ---- getKey / getMap ----
   t('getKey returns the key; KeyError when missing', () => {
     withSel(name, (sel, r, w) => {

@@ -125,6 +125,38 @@ heap('interleaved push/pop/cancel over 200 000 timers keeps (when, push order), 
   assert.ok(popped > 100_000, `only ${popped} fired`);
 });
 
+heap('markDue: timers pushed after it are not due until unmarkDue, then keep (when, push order)', () => {
+  const h = new TimerHeap<T>();
+  const t = (when: number, seq: number): T => ({ when, seq, cancelled: false });
+  h.push(t(5, 0));
+  h.push(t(5, 1));
+  h.push(t(50, 2));
+  h.markDue();
+  // Scheduled "by a callback of this iteration", deadlines already past: set aside, not popped.
+  h.push(t(1, 3));
+  h.push(t(5, 4));
+  assert.is(h.popDue(10)!.seq, 0);
+  h.push(t(0, 5));
+  assert.is(h.popDue(10)!.seq, 1);
+  assert.is(h.popDue(10), undefined);
+  assert.is(h.size, 1); // only seq 2 is left in the heap while 3, 4, 5 are set aside
+  h.unmarkDue();
+  assert.is(h.size, 4);
+  h.push(t(5, 6)); // same deadline as seq 4, pushed later: after it
+  const out: number[] = [];
+  for (let x = h.popDue(100); x !== undefined; x = h.popDue(100)) out.push(x.seq);
+  assert.equal(out, [5, 3, 4, 6, 2]);
+  // Draining completely while some are set aside keeps their ids valid.
+  h.push(t(1, 7));
+  h.markDue();
+  h.push(t(0, 8));
+  assert.is(h.popDue(10)!.seq, 7);
+  assert.is(h.popDue(10), undefined);
+  h.unmarkDue();
+  assert.is(h.pop()!.seq, 8);
+  assert.is(h.size, 0);
+});
+
 heap('clear empties the heap', () => {
   const h = new TimerHeap<T>();
   for (let i = 0; i < 50; i++) h.push({ when: i, seq: i, cancelled: false });

@@ -3,11 +3,17 @@
 //   npm run bench                  (= node dist/bench/echo/run.js)
 //   npm run bench -- --quick       a short smoke run (1 rep, short scenarios, 1 000 idle conns)
 //   npm run bench -- --json        machine-readable output instead of the markdown tables
-//   npm run bench -- --only net,reactor    only the named servers (net is always included)
+//   npm run bench -- --only net,reactor    only the named servers (net and c are always included)
+//   npm run bench -- --workers N           adds examples/echo-workers.js with N reactors (worker_threads
+//                                          on one SO_REUSEPORT port); pinned like every server, so on a
+//                                          2-core machine it shows correctness and overhead, not scaling
 //
 // Every server runs pinned to core 0 and the load generator to core 1 (taskset, when there are two
 // or more cores). Each figure is the median of the repetitions, each repetition measured after a
-// warm-up; ratios are to Node's `net` echo in the same run. Servers are stopped by PID.
+// warm-up; ratios are to Node's `net` echo and to the hand-written C server (bench/c-echo.c, the
+// practical limit) in the same run, paired per round. Every row reports the server's CPU time per
+// round trip (all its threads, user + system, read by the load generator from /proc/PID/stat over
+// the measured interval). Servers are stopped by PID.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -18,12 +24,19 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const asJson = args.includes('--json');
 const onlyArg = args.find((a, i) => args[i - 1] === '--only');
+const workersArg = args.find((a, i) => args[i - 1] === '--workers');
+if (workersArg !== undefined && !(Number.isInteger(Number(workersArg)) && Number(workersArg) >= 1)) {
+  console.error(`bench: --workers needs a positive integer, got ${workersArg}`);
+  process.exit(2);
+}
 
 const distRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const repoRoot = path.resolve(distRoot, '..');
-const loadgen = [path.join(repoRoot, 'build/Release/loadgen'), path.join(repoRoot, 'build/loadgen')].find(existsSync);
-if (!loadgen) {
-  console.error('bench: build/loadgen not found; build it with `npx cmake-js compile` (bench/loadgen.c)');
+const benchBinary = (name: string) => [path.join(repoRoot, 'build/Release', name), path.join(repoRoot, 'build', name)].find(existsSync);
+const loadgen = benchBinary('loadgen');
+const cEcho = benchBinary('c-echo');
+if (!loadgen || !cEcho) {
+  console.error('bench: build/loadgen or build/c-echo not found; build them with `npx cmake-js compile` (bench/loadgen.c, bench/c-echo.c)');
   process.exit(1);
 }
 
@@ -37,15 +50,21 @@ const IDLE_CONNS = quick ? 1000 : 5000;
 // as per-connection memory.
 const IDLE_WARMUP_CONNS = quick ? 200 : 1000;
 
-interface ServerDef { id: string; name: string; file: string; args?: string }
+/** A server: a script under dist/ run by this node, or (`binary`) an executable. */
+interface ServerDef { id: string; name: string; file?: string; binary?: string; args?: string }
 const allServers: ServerDef[] = [
+  { id: 'c', name: 'hand-written C epoll (practical limit)', binary: cEcho },
   { id: 'net', name: "Node's net", file: 'bench/servers/net-echo.js' },
   { id: 'selectors', name: "docs' selectors echo", file: 'examples/echo-server.js' },
   { id: 'reactor', name: 'Reactor + Protocol (blocking)', file: 'examples/echo-protocol.js' },
   { id: 'attached', name: 'Reactor + Protocol (attached)', file: 'examples/echo-protocol.js', args: '--attach' },
   { id: 'buffered', name: 'BufferedProtocol (blocking)', file: 'bench/servers/buffered-echo.js' },
+  { id: 'streams', name: 'streams, await (attached)', file: 'bench/servers/streams-echo.js' },
 ];
-const only = onlyArg ? new Set(['net', ...onlyArg.split(',')]) : null;
+if (workersArg !== undefined) {
+  allServers.push({ id: 'workers', name: `Reactor + Protocol × ${workersArg} worker_threads (SO_REUSEPORT)`, file: 'examples/echo-workers.js', args: `--workers ${workersArg}` });
+}
+const only = onlyArg ? new Set(['c', 'net', ...(workersArg !== undefined ? ['workers'] : []), ...onlyArg.split(',')]) : null;
 const servers = allServers.filter((s) => !only || only.has(s.id));
 
 interface Scenario { id: string; title: string; mode: 'pingpong' | 'bulk'; conns: number; size: number }
@@ -53,6 +72,7 @@ const scenarios: Scenario[] = [
   { id: 'pp-1x64', title: 'ping-pong 1 × 64 B (latency-bound, not a target)', mode: 'pingpong', conns: 1, size: 64 },
   { id: 'pp-50x64', title: 'ping-pong 50 × 64 B', mode: 'pingpong', conns: 50, size: 64 },
   { id: 'pp-10x1k', title: 'ping-pong 10 × 1 KiB', mode: 'pingpong', conns: 10, size: 1024 },
+  { id: 'pp-50x4k', title: 'ping-pong 50 × 4 KiB', mode: 'pingpong', conns: 50, size: 4096 },
   { id: 'pp-10x10k', title: 'ping-pong 10 × 10 KiB', mode: 'pingpong', conns: 10, size: 10 * 1024 },
   { id: 'pp-10x100k', title: 'ping-pong 10 × 100 KiB', mode: 'pingpong', conns: 10, size: 100 * 1024 },
   { id: 'bulk-8', title: 'bulk 8 connections (256 KiB in flight each)', mode: 'bulk', conns: 8, size: 0 },
@@ -72,7 +92,8 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 interface Running { def: ServerDef; child: ChildProcess; pid: number; port: number }
 
 function startServer(def: ServerDef): Promise<Running> {
-  const [cmd, argv] = pinned(0, `${q(process.execPath)} ${q(path.join(distRoot, def.file))} 0 --quiet${def.args ? ` ${def.args}` : ''}`);
+  const program = def.binary ? q(def.binary) : `${q(process.execPath)} ${q(path.join(distRoot, def.file!))}`;
+  const [cmd, argv] = pinned(0, `${program} 0 --quiet${def.args ? ` ${def.args}` : ''}`);
   const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   child.on('exit', () => live.delete(child));
@@ -168,7 +189,7 @@ async function main(): Promise<void> {
         for (const r of running) {
           const cell = row[r.def.id]!;
           if (cell.error) continue;
-          const argv = ['--port', String(r.port), '--mode', sc.mode, '--conns', String(sc.conns), '--seconds', String(SECONDS), '--warmup', String(WARMUP)];
+          const argv = ['--port', String(r.port), '--mode', sc.mode, '--conns', String(sc.conns), '--seconds', String(SECONDS), '--warmup', String(WARMUP), '--pid', String(r.pid)];
           if (sc.mode === 'pingpong') argv.push('--size', String(sc.size));
           try {
             cell.reps.push(await runLoadgen(argv));
@@ -232,6 +253,10 @@ function ratio(sc: string, server: string, key: string): number | null {
   return pairedRatio(sc, server, 'net', key);
 }
 
+function toC(sc: string, server: string, key: string): number | null {
+  return pairedRatio(sc, server, 'c', key);
+}
+
 interface Target { what: string; value: number | null; want: string; ok: boolean | null }
 function targets(): Target[] {
   const t: Target[] = [];
@@ -243,6 +268,12 @@ function targets(): Target[] {
   le('Reactor (blocking) RSS per idle connection, KB', results['idle']?.['reactor']?.median['kb_per_conn'] ?? null, 1);
   ge("docs' selectors echo round trips/s at 50×64 B, × net", ratio('pp-50x64', 'selectors', 'rps'), 1.2);
   ge('attached / blocking Reactor round trips/s at 50×64 B', pairedRatio('pp-50x64', 'attached', 'reactor', 'rps'), 0.9);
+  for (const sc of ['pp-50x64', 'pp-10x1k', 'pp-50x4k']) {
+    ge(`Reactor (blocking) round trips/s at ${sc.slice(3)}, × C (issue 15)`, toC(sc, 'reactor', 'rps'), 0.95);
+  }
+  le('Reactor (blocking) server CPU per round trip at 50x64, × C (issue 15)', toC('pp-50x64', 'reactor', 'server_cpu_us_per_rt'), 1.1);
+  const idleKb = results['idle']?.['reactor']?.median['kb_per_conn'];
+  le('Reactor (blocking) RSS per idle connection, bytes (issue 15)', idleKb === undefined ? null : idleKb * 1024, 600);
   return t;
 }
 
@@ -258,18 +289,21 @@ function markdown(): string {
   for (const sc of scenarios) {
     lines.push(`## ${sc.title}`, '');
     if (sc.mode === 'pingpong') {
-      lines.push('| server | round trips/s | × net | p50 µs | p99 µs | MB/s |', '|---|--:|--:|--:|--:|--:|');
+      lines.push('| server | round trips/s | × net | × C | server CPU µs/rt | CPU × C | p50 µs | p99 µs | MB/s |', '|---|--:|--:|--:|--:|--:|--:|--:|--:|');
+      for (const s of servers) {
+        const c = results[sc.id]?.[s.id];
+        if (!c || c.error) { lines.push(`| ${s.name} | error | | | | | | | |`); continue; }
+        lines.push(`| ${s.name} | ${fmt(c.median['rps'])} | ${fx(ratio(sc.id, s.id, 'rps'))} | ${fx(toC(sc.id, s.id, 'rps'))} | ` +
+          `${fmt(c.median['server_cpu_us_per_rt'], 2)} | ${fx(toC(sc.id, s.id, 'server_cpu_us_per_rt'))} | ` +
+          `${fmt(c.median['p50_us'], 1)} | ${fmt(c.median['p99_us'], 1)} | ${fmt(c.median['mb_per_s'], 1)} |`);
+      }
+    } else {
+      lines.push('| server | echoed MB/s | × net | × C | server CPU µs/MB | CPU × C |', '|---|--:|--:|--:|--:|--:|');
       for (const s of servers) {
         const c = results[sc.id]?.[s.id];
         if (!c || c.error) { lines.push(`| ${s.name} | error | | | | |`); continue; }
-        lines.push(`| ${s.name} | ${fmt(c.median['rps'])} | ${fx(ratio(sc.id, s.id, 'rps'))} | ${fmt(c.median['p50_us'], 1)} | ${fmt(c.median['p99_us'], 1)} | ${fmt(c.median['mb_per_s'], 1)} |`);
-      }
-    } else {
-      lines.push('| server | echoed MB/s | × net |', '|---|--:|--:|');
-      for (const s of servers) {
-        const c = results[sc.id]?.[s.id];
-        if (!c || c.error) { lines.push(`| ${s.name} | error | |`); continue; }
-        lines.push(`| ${s.name} | ${fmt(c.median['mb_per_s'], 1)} | ${fx(ratio(sc.id, s.id, 'mb_per_s'))} |`);
+        lines.push(`| ${s.name} | ${fmt(c.median['mb_per_s'], 1)} | ${fx(ratio(sc.id, s.id, 'mb_per_s'))} | ${fx(toC(sc.id, s.id, 'mb_per_s'))} | ` +
+          `${fmt(c.median['server_cpu_us_per_mb'], 1)} | ${fx(toC(sc.id, s.id, 'server_cpu_us_per_mb'))} |`);
       }
     }
     lines.push('');
@@ -281,7 +315,7 @@ function markdown(): string {
     if (!c || c.error) { lines.push(`| ${s.name} | error | | | |`); continue; }
     lines.push(`| ${s.name} | ${fmt(c.median['rss_before_kb'])} | ${fmt(c.median['rss_after_kb'])} | ${fmt(c.median['kb_per_conn'], 2)} | ${fx(ratio('idle', s.id, 'kb_per_conn'))} |`);
   }
-  lines.push('', '## Targets (issue 6)', '', '| target | measured | wanted | met |', '|---|--:|--:|:-:|');
+  lines.push('', '## Targets (issues 6 and 15)', '', '| target | measured | wanted | met |', '|---|--:|--:|:-:|');
   for (const t of targets()) lines.push(`| ${t.what} | ${t.value === null ? '–' : t.value.toFixed(2)} | ${t.want} | ${t.ok === null ? '–' : t.ok ? 'yes' : 'no'} |`);
   if (errors.length) lines.push('', '## Errors', '', ...errors.map((e) => `- ${e}`));
   lines.push('', `Total time ${((Date.now() - started) / 1000).toFixed(0)} s.`);

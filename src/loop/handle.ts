@@ -10,45 +10,49 @@ export interface HandleOwner {
 /** Shared by every handle without arguments, so such a handle retains no array of its own. */
 export const NO_ARGS: unknown[] = [];
 
-// A handle's life in one field (a timer handle has no other flag: a million timers, 8 B each).
-const PENDING = 0;
-const CANCELLED = 1;
-/** A timer taken off the heap to run: cancelling it now must not count against the heap. */
-const FIRED = 2;
+type Callback = (...args: any[]) => unknown;
 
+/** A callback with arguments: only handles that have arguments pay for holding them. */
+class CallWithArgs {
+  constructor(
+    readonly fn: Callback,
+    readonly args: unknown[],
+  ) {}
+}
+
+/**
+ * A scheduled callback. Its whole state is one field: the callback (with its arguments, if it has
+ * any: most handles have none), or null once cancelled. A million timers, 8 B each per field.
+ */
 export class Handle {
-  /** @internal */ protected state = PENDING;
-  protected args: unknown[];
+  /** The callback, or it with its arguments; null once cancelled (references dropped early). */
+  private call: Callback | CallWithArgs | null;
 
   constructor(
-    protected callback: ((...args: any[]) => unknown) | null,
+    callback: Callback,
     args: unknown[],
     protected readonly owner: HandleOwner,
   ) {
-    this.args = args.length === 0 ? NO_ARGS : args;
+    this.call = args.length === 0 ? callback : new CallWithArgs(callback, args);
   }
 
   /** True once cancel() was called. */
   get cancelled(): boolean {
-    return this.state === CANCELLED;
+    return this.call === null;
   }
 
   /** Prevents the callback from running; idempotent. */
   cancel(): void {
-    if (this.state === CANCELLED) return;
-    this.state = CANCELLED;
-    this.callback = null; // drop references early
-    this.args = NO_ARGS;
+    this.call = null;
   }
 
   /** @internal Runs the callback; an exception goes to the reactor's exception handler. */
   run(): void {
-    const cb = this.callback;
-    if (cb === null) return;
+    const call = this.call;
+    if (call === null) return;
     try {
-      const args = this.args;
-      if (args.length === 0) cb();
-      else cb(...args);
+      if (typeof call === 'function') call();
+      else call.fn(...call.args);
     } catch (err) {
       this.owner.runHandleFailed(this, err);
     }
@@ -60,7 +64,9 @@ export class Handle {
 
   /** The callback's name, for error reports. */
   get callbackName(): string {
-    return this.callback?.name || '<anonymous>';
+    const call = this.call;
+    const fn = typeof call === 'function' ? call : call?.fn;
+    return fn?.name || '<anonymous>';
   }
 }
 
@@ -76,14 +82,14 @@ export class TimerHandle extends Handle {
     super(callback, args, owner);
   }
 
+  /**
+   * Tells the reactor, which counts cancellations to know when its heap is mostly dead entries.
+   * A timer that already fired is counted too (it keeps no "fired" flag: 8 B less per timer);
+   * an over-count only makes the heap compact sooner, and a compaction recounts exactly.
+   */
   override cancel(): void {
-    const inHeap = this.state === PENDING;
+    if (this.cancelled) return;
     super.cancel();
-    if (inHeap) this.owner.timerCancelled(this);
-  }
-
-  /** @internal The reactor took it off the heap to run it. */
-  markFired(): void {
-    if (this.state === PENDING) this.state = FIRED;
+    this.owner.timerCancelled(this);
   }
 }

@@ -90,6 +90,25 @@ export class Reactor extends EventEmitter implements HandleOwner {
     this.setDebug(options.debug ?? debugFromEnvironment());
   }
 
+  /**
+   * asyncio.run's shape: a new reactor attached to Node's loop, `await main(reactor)`, then the
+   * reactor is closed (also when main throws or rejects). Resolves with main's result. `options`
+   * are the constructor's. Whatever is still open on the reactor then is closed with it (see close()).
+   */
+  static async run<T>(main: (reactor: Reactor) => T | PromiseLike<T>, options?: ReactorOptions): Promise<T> {
+    checkCallback(main, 'main');
+    const reactor = new Reactor(options);
+    try {
+      reactor.attach();
+      return await main(reactor);
+    } finally {
+      // main may settle inside one of our own callbacks (a promise resolved there); close once
+      // that iteration has returned.
+      while (reactor.running) await new Promise((resolve) => setImmediate(resolve));
+      reactor.close();
+    }
+  }
+
   /** Monotonic milliseconds, from a per-reactor origin so values stay small and exact. */
   time(): number {
     return performance.now() - this.origin;
@@ -181,6 +200,12 @@ export class Reactor extends EventEmitter implements HandleOwner {
     }
     if (this.watcher !== null && !this.inIteration) this.rearmNodeWake();
     return handle;
+  }
+
+  /** @internal The directions (EVENT_READ | EVENT_WRITE) fo is watched for; 0 when none. */
+  watchedEvents(fo: FileObject): number {
+    if (this.closedFlag) return 0;
+    return this.selector.getMap().get(fo)?.events ?? 0;
   }
 
   private clearFdHandle(fo: FileObject, direction: number): boolean {
@@ -325,15 +350,12 @@ export class Reactor extends EventEmitter implements HandleOwner {
     }
 
     // Timers never run early: only those whose deadline has passed by the clock (libuv#4773).
+    // They run after what is queued, straight from the heap (markDue: only those scheduled before
+    // this point), as if queued behind it now.
     const timers = this.timers;
-    if (timers.size > 0) {
-      const now = this.time();
-      for (let t = timers.popDue(now); t !== undefined; t = timers.popDue(now)) {
-        t.markFired();
-        this.timersFired++;
-        ready.push(t);
-      }
-    }
+    const hasTimers = timers.size > 0;
+    const now = hasTimers ? this.time() : 0;
+    if (hasTimers) timers.markDue();
 
     // Only what is queued now: callbacks scheduled by these run in the next iteration.
     this.inIteration = true;
@@ -350,8 +372,18 @@ export class Reactor extends EventEmitter implements HandleOwner {
         }
         this.callbacksRun += ran;
       }
+      if (hasTimers) {
+        let fired = 0;
+        for (let t = timers.popDue(now); t !== undefined; t = timers.popDue(now), fired++) {
+          if (debug) this.runTimed(t);
+          else t.run();
+        }
+        this.timersFired += fired;
+        this.callbacksRun += fired;
+      }
     } finally {
       this.inIteration = false;
+      if (hasTimers) timers.unmarkDue();
     }
   }
 
@@ -360,15 +392,20 @@ export class Reactor extends EventEmitter implements HandleOwner {
     const ready = this.ready;
     for (; todo > 0; todo--) {
       const handle = ready.shift()!;
-      if (handle.cancelled) continue;
-      const name = handle.callbackName;
-      const start = performance.now();
-      handle.run();
-      const ms = performance.now() - start;
-      this.callbacksRun++;
-      this.busyMs += ms;
-      if (ms >= this.slowCallbackDuration) this.reportSlowCallback(handle, name, ms);
+      if (!handle.cancelled) {
+        this.runTimed(handle);
+        this.callbacksRun++;
+      }
     }
+  }
+
+  private runTimed(handle: Handle): void {
+    const name = handle.callbackName;
+    const start = performance.now();
+    handle.run();
+    const ms = performance.now() - start;
+    this.busyMs += ms;
+    if (ms >= this.slowCallbackDuration) this.reportSlowCallback(handle, name, ms);
   }
 
   private checkCanRun(what: string): void {

@@ -31,21 +31,27 @@ export class TimerHeap<T extends HeapTimer> {
   private count = 0;
   private byId: Array<T | undefined> = [];
   private cancelledCount = 0;
+  /** Ids from here on were pushed after markDue(): popDue() sets them aside. */
+  private dueLimit = Infinity;
+  /** (deadline, id) pairs popDue() set aside; they go back in at unmarkDue(). */
+  private readonly deferred: number[] = [];
 
   /** Entries in the heap, cancelled ones not yet dropped included. */
   get size(): number {
     return this.count;
   }
 
-  /** Timers still due to fire. */
+  /** Timers still due to fire (counted: O(n), for tests and diagnostics). */
   get liveCount(): number {
-    return this.count - this.cancelledCount;
+    let live = 0;
+    for (let i = 0; i < this.count; i++) if (!this.byId[this.entries[2 * i + 1]!]!.cancelled) live++;
+    return live;
   }
 
   push(timer: T): void {
     const n = this.count;
     if (2 * n === this.entries.length) this.resize(n * 2);
-    if (this.byId.length >= RENUMBER_MIN_IDS && this.byId.length > 4 * n) this.renumber();
+    if (this.byId.length >= RENUMBER_MIN_IDS && this.byId.length > 4 * n && this.dueLimit === Infinity) this.renumber();
     const id = this.byId.length;
     this.byId.push(timer);
     const e = this.entries;
@@ -71,7 +77,7 @@ export class TimerHeap<T extends HeapTimer> {
       const top = this.byId[this.entries[1]!]!;
       if (!top.cancelled) return top;
       this.removeTop();
-      this.cancelledCount--;
+      if (this.cancelledCount > 0) this.cancelledCount--; // 0 already when that drained the heap
     }
     return undefined;
   }
@@ -83,15 +89,44 @@ export class TimerHeap<T extends HeapTimer> {
     return top;
   }
 
-  /** Removes and returns the earliest live timer if its deadline is at or before `now`. */
+  /**
+   * Removes and returns the earliest live timer if its deadline is at or before `now` and, between
+   * markDue() and unmarkDue(), it was pushed before markDue(). The reactor runs due timers one by
+   * one straight from the heap rather than moving them all to a queue first (a million due timers
+   * would need a million-entry queue); the mark keeps asyncio's rule that a timer scheduled by a
+   * callback of this iteration runs in a later one, even when its deadline has already passed.
+   */
   popDue(now: number): T | undefined {
-    const top = this.peek();
-    if (top === undefined || !(this.entries[0]! <= now)) return undefined;
-    this.removeLiveTop();
-    return top;
+    for (;;) {
+      const top = this.peek();
+      if (top === undefined || !(this.entries[0]! <= now)) return undefined;
+      const id = this.entries[1]!;
+      if (id < this.dueLimit) {
+        this.removeLiveTop();
+        return top;
+      }
+      this.deferred.push(this.entries[0]!, id);
+      this.removeTop(true);
+    }
   }
 
-  /** Call when a timer in the heap was cancelled. */
+  /** Makes popDue() return only timers pushed before now, until unmarkDue(). Ids stay put meanwhile. */
+  markDue(): void {
+    this.dueLimit = this.byId.length;
+  }
+
+  /** Ends markDue(): the timers popDue() set aside go back in, under their own ids (same order). */
+  unmarkDue(): void {
+    this.dueLimit = Infinity;
+    const d = this.deferred;
+    for (let i = 0; i < d.length; i += 2) this.insert(d[i]!, d[i + 1]!);
+    d.length = 0;
+  }
+
+  /**
+   * Call when a timer was cancelled. A timer no longer in the heap may be counted too: that only
+   * brings the next compaction forward, and compacting recounts.
+   */
   noteCancelled(): void {
     this.cancelledCount++;
     this.compactIfMostlyCancelled();
@@ -102,6 +137,26 @@ export class TimerHeap<T extends HeapTimer> {
     this.count = 0;
     this.byId = [];
     this.cancelledCount = 0;
+    this.deferred.length = 0;
+  }
+
+  /** Sifts (deadline, id) up from a new last position; the id may be older than others in the heap. */
+  private insert(when: number, id: number): void {
+    const n = this.count;
+    if (2 * n === this.entries.length) this.resize(n * 2);
+    const e = this.entries;
+    let i = n;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const pw = e[2 * parent]!;
+      if (!(when < pw || (when === pw && id < e[2 * parent + 1]!))) break;
+      e[2 * i] = pw;
+      e[2 * i + 1] = e[2 * parent + 1]!;
+      i = parent;
+    }
+    e[2 * i] = when;
+    e[2 * i + 1] = id;
+    this.count = n + 1;
   }
 
   private removeLiveTop(): void {
@@ -136,7 +191,7 @@ export class TimerHeap<T extends HeapTimer> {
     this.count = live;
     this.cancelledCount = 0;
     for (let i = (live >> 1) - 1; i >= 0; i--) this.siftDown(i);
-    if (this.byId.length >= RENUMBER_MIN_IDS && this.byId.length > 4 * live) this.renumber();
+    if (this.byId.length >= RENUMBER_MIN_IDS && this.byId.length > 4 * live && this.dueLimit === Infinity) this.renumber();
   }
 
   /** Gives the live entries dense ids, in the same order: every comparison keeps its outcome. */
@@ -160,9 +215,9 @@ export class TimerHeap<T extends HeapTimer> {
    * children (one comparison per level instead of two), then the last entry, which usually
    * belongs near the bottom anyway, sifts up from there.
    */
-  private removeTop(): void {
+  private removeTop(keepId = false): void {
     const e = this.entries;
-    this.byId[e[1]!] = undefined;
+    if (!keepId) this.byId[e[1]!] = undefined;
     const n = --this.count;
     if (n > 0) {
       const lw = e[2 * n]!;
@@ -190,12 +245,15 @@ export class TimerHeap<T extends HeapTimer> {
       }
       e[2 * i] = lw;
       e[2 * i + 1] = lid;
-    } else {
+    } else if (this.deferred.length === 0) {
       this.byId = []; // drained: forget the ids issued so far
+      this.cancelledCount = 0; // (it may have counted timers cancelled after they fired)
     }
-    // Give memory back once the heap has drained to a quarter of its capacity.
+    // Give memory back once the heap has drained to a sixteenth of its capacity, in one step to
+    // four times what is left: every resize leaves the old array to the garbage collector, and
+    // halving at each quarter would allocate another full copy's worth while draining a big heap.
     const cap = e.length >> 1;
-    if (cap > MIN_CAPACITY * 4 && n < cap >> 2) this.resize(cap >> 1);
+    if (cap > MIN_CAPACITY * 16 && n < cap >> 4) this.resize(Math.max(MIN_CAPACITY, n * 4));
   }
 
   private resize(cap: number): void {

@@ -19,6 +19,17 @@ export interface ResolveFailure {
   errno: number;
 }
 
+/** Name resolution on worker threads; completion is a byte on the pipe fileno() (cpp/resolver.cc). */
+export interface ResolverNative {
+  fileno(): number;
+  /** 0, or -errno (-EBADF once closed, -EAGAIN when no thread could be started). */
+  submit(id: number, host: string, port: number, family: number, socktype: number): number;
+  take(): Array<[number, Buffer[] | ResolveFailure]>;
+  /** Tests only: while held, workers wait before resolving. */
+  hold(flag: boolean): void;
+  close(): void;
+}
+
 export type NativeAddress = [string, number] | string | null;
 
 /**
@@ -83,6 +94,8 @@ export interface NativeBinding {
 
   pollWait(pollfds: ArrayBuffer, nfds: number, out: Int32Array, timeoutMs: number): number;
   selectWait(fds: Int32Array, nread: number, nwrite: number, nexcept: number, timeoutMs: number): number;
+  /** (fd, mask) pairs into out for fds set in the bitmaps (mask 1 read, 2 write); count or -errno. */
+  selectWaitBits(readBits: Int32Array, writeBits: Int32Array, nfds: number, out: Int32Array, timeoutMs: number): number;
   epollCreate?(): number;
   epollCtl?(epfd: number, op: number, fd: number, events: number): number;
   epollWait?(epfd: number, out: Int32Array, maxevents: number, timeoutMs: number): number;
@@ -99,6 +112,7 @@ export interface NativeBinding {
   raise(signum: number): number;
 
   LoopWatcher: new (fd: number, callback: (kind: number, status: number) => void) => LoopWatcherNative;
+  Resolver: new () => ResolverNative;
 }
 
 const require = createRequire(import.meta.url);

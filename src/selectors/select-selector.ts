@@ -4,49 +4,55 @@ import { FD_SETSIZE } from '../select/constants.js';
 import { EVENT_READ, EVENT_WRITE } from './key.js';
 import { BaseSelector } from './base.js';
 
-/** Selector on select(2): fds must be below FD_SETSIZE. */
+const WORDS = Math.ceil(FD_SETSIZE / 32);
+
+/**
+ * Selector on select(2): fds must be below FD_SETSIZE. The interest sets are bitmaps kept across
+ * calls and changed only by register/modify/unregister, so a select() costs O(FD_SETSIZE / 32)
+ * outside the kernel rather than a walk over every registration.
+ */
 export class SelectSelector<T = unknown> extends BaseSelector<T> {
-  private scratch = new Int32Array(64);
-  private readonly maskByFd = new Uint8Array(FD_SETSIZE);
+  private readonly readBits = new Int32Array(WORDS);
+  private readonly writeBits = new Int32Array(WORDS);
+  /** One more than the highest registered fd (select()'s nfds). */
+  private nfds = 0;
+  /** (fd, mask) pairs of the last wait, in fd order. */
+  private readonly ready = new Int32Array(2 * FD_SETSIZE);
 
   override selectReady(timeoutMs: number): number {
-    let nread = 0;
-    let nwrite = 0;
-    for (const key of this.fdToKey.values()) {
-      if (key.events & EVENT_READ) nread++;
-      if (key.events & EVENT_WRITE) nwrite++;
-    }
-    if (this.scratch.length < nread + nwrite) this.scratch = new Int32Array((nread + nwrite) * 2);
-    const fds = this.scratch;
-    let r = 0;
-    let w = nread;
-    for (const key of this.fdToKey.values()) {
-      if (key.events & EVENT_READ) fds[r++] = key.fd;
-      if (key.events & EVENT_WRITE) fds[w++] = key.fd;
-    }
-    const n = check(native.selectWait(fds, nread, nwrite, 0, timeoutMs), 'select');
-    if (n === 0) return 0;
-    // Merge both directions of one fd into a single entry, as the other selectors do.
-    const masks = this.maskByFd;
-    for (let i = 0; i < nread + nwrite; i++) {
-      const fd = fds[i]!;
-      if (fd !== -1) masks[fd]! |= i < nread ? EVENT_READ : EVENT_WRITE;
-    }
+    const n = check(native.selectWaitBits(this.readBits, this.writeBits, this.nfds, this.ready, timeoutMs), 'select');
+    const pairs = this.ready;
     let count = 0;
-    for (let i = 0; i < nread + nwrite; i++) {
-      const fd = fds[i]!;
-      if (fd === -1 || masks[fd] === 0) continue;
-      count = this.pushReady(count, this.fdToKey.get(fd)!, masks[fd]!);
-      masks[fd] = 0;
+    for (let i = 0; i < n; i++) {
+      const key = this.fdToKey.get(pairs[2 * i]!);
+      if (key !== undefined) count = this.pushReady(count, key, pairs[2 * i + 1]!);
     }
     return count;
   }
 
-  protected backendAdd(fd: number): void {
+  protected backendAdd(fd: number, events: number): void {
     if (fd >= FD_SETSIZE) throw new ValueError(`fd ${fd} is out of range for select() (FD_SETSIZE is ${FD_SETSIZE})`);
+    this.setBits(fd, events);
+    if (fd >= this.nfds) this.nfds = fd + 1;
   }
 
-  protected backendRemove(): void {}
+  protected backendRemove(fd: number): void {
+    this.setBits(fd, 0);
+    if (fd + 1 === this.nfds) {
+      let top = fd - 1;
+      while (top >= 0 && ((this.readBits[top >> 5]! | this.writeBits[top >> 5]!) & (1 << (top & 31))) === 0) top--;
+      this.nfds = top + 1;
+    }
+  }
 
-  protected backendModify(): void {}
+  protected backendModify(fd: number, _old: number, events: number): void {
+    this.setBits(fd, events);
+  }
+
+  private setBits(fd: number, events: number): void {
+    const word = fd >> 5;
+    const bit = 1 << (fd & 31);
+    this.readBits[word] = events & EVENT_READ ? this.readBits[word]! | bit : this.readBits[word]! & ~bit;
+    this.writeBits[word] = events & EVENT_WRITE ? this.writeBits[word]! | bit : this.writeBits[word]! & ~bit;
+  }
 }

@@ -11,5 +11,16 @@ export { pipe, setBlocking, getBlocking, read, write, closeFd } from '../select/
 export { ValueError, KeyError, OSError, BlockingIOError } from '../select/errors.js';
 export { Transport, type TransportKind, type TransportExtra } from './stream-transport.js';
 export { Server, type ServerOptions } from './server.js';
-export type { ConnectOptions } from './reactor-connections.js';
+export type { ConnectOptions, ConnectionOptions } from './reactor-connections.js';
+export { StreamReader, DEFAULT_LIMIT as STREAM_DEFAULT_LIMIT, type Separator } from './stream-reader.js';
+export { StreamWriter, type ClientConnected } from './stream-writer.js';
+export { IncompleteReadError, LimitOverrunError } from './stream-errors.js';
+export type { OpenConnectionOptions, StartServerOptions } from './reactor-streams.js';
+export type { GetaddrinfoOptions } from './reactor-getaddrinfo.js';
+export type { AddrInfo } from './host-resolver.js';
+export type { AbortOptions } from './abort.js';
 export type { Protocol, BufferedProtocol, BaseProtocol, AnyProtocol } from './protocols.js';
+export { DatagramTransport, DATAGRAM_OVERHEAD, DATAGRAM_QUEUE_CAP } from './datagram-transport.js';
+export type { DatagramProtocol } from './datagram-protocol.js';
+export type { DatagramEndpointOptions } from './reactor-datagrams.js';
+export * from './datagram-constants.js';

@@ -6,6 +6,10 @@
 // that class (the `declare module` in each file merges the class into the Reactor's type).
 import { Reactor } from '../loop/reactor.js';
 import { ConnectionMethods } from './reactor-connections.js';
+import { DatagramMethods } from './reactor-datagrams.js';
+import { SockMethods } from './reactor-sock.js';
+import { ResolverMethods } from './reactor-getaddrinfo.js';
+import { StreamMethods } from './reactor-streams.js';
 
 type MethodsClass = abstract new (...args: never[]) => object;
 
@@ -24,4 +28,4 @@ export function installReactorMethods(...capabilities: MethodsClass[]): void {
   }
 }
 
-installReactorMethods(ConnectionMethods);
+installReactorMethods(ConnectionMethods, DatagramMethods, SockMethods, ResolverMethods, StreamMethods);

@@ -5,7 +5,8 @@ import { check, osError, ERRNO, ValueError } from '../select/errors.js';
 import { fileobjToFd } from '../select/fileobj.js';
 import type { Reactor } from '../loop/reactor.js';
 import { reactorClosed } from '../loop/errors.js';
-import { AF_UNIX, IPPROTO_TCP, SOCK_STREAM, SOL_SOCKET, SO_ERROR, TCP_NODELAY } from './constants.js';
+import { AF_INET, AF_UNIX, AF_UNSPEC, IPPROTO_TCP, SOCK_STREAM, SOL_SOCKET, SO_ERROR, TCP_NODELAY } from './constants.js';
+import { isLiteralHost, lookupHost } from './host-resolver.js';
 import { unixPathOption, resolveStream, toSockaddr } from './address.js';
 import { Transport } from './stream-transport.js';
 import { Server, type ServerOptions } from './server.js';
@@ -15,6 +16,11 @@ export interface ConnectOptions {
   host?: string;
   port?: number;
   path?: string;
+}
+
+export interface ConnectionOptions {
+  /** TLS options (the TLS capability implements them). */
+  tls?: object;
 }
 
 declare module '../loop/reactor.js' {
@@ -30,50 +36,17 @@ export class ConnectionMethods {
     return new Server(this, protocolFactory, options);
   }
 
-  /** Connects without blocking; returns the transport at once. connectionMade on connect; a failure reaches connectionLost(err). */
-  createConnection(this: Reactor, protocolFactory: () => AnyProtocol, address: ConnectOptions): Transport {
+  /**
+   * Connects without blocking; returns the transport at once. A host name is resolved off the loop
+   * first; writes made before the connection is up wait in the transport's buffer. connectionMade
+   * on connect; a failed lookup or connect reaches connectionLost(err) (ENOTFOUND, ECONNREFUSED, ...).
+   */
+  createConnection(this: Reactor, protocolFactory: () => AnyProtocol, address: ConnectOptions, options: ConnectionOptions = {}): Transport {
     if (this.isClosed()) throw reactorClosed();
     if (address === null || typeof address !== 'object') throw new TypeError('address must be { host, port } or { path }');
+    if (options?.tls !== undefined) throw tlsUnavailable();
     const protocol = makeProtocol(protocolFactory);
-    let family: number;
-    let sockaddr: Buffer;
-    if (address.path !== undefined) {
-      family = AF_UNIX;
-      sockaddr = toSockaddr(AF_UNIX, unixPathOption(address.path));
-    } else {
-      if (typeof address.port !== 'number') throw new TypeError('port must be a number');
-      const first = resolveStream(address.host ?? '127.0.0.1', address.port)[0]!;
-      family = first.family;
-      sockaddr = first.sockaddr;
-    }
-    const fd = check(native.socket(family, SOCK_STREAM, 0, true), 'socket');
-    if (family !== AF_UNIX) native.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, 1);
-    const transport = new Transport(this, fd, protocol, 'socket');
-    const r = native.connect(fd, sockaddr);
-    const fail = (errno: number) => {
-      // Through the transport's one failure path, so connectionLost(err) is called exactly once.
-      (transport as unknown as { forceClose(e: Error): void }).forceClose(osError(errno, 'connect', address.path ?? `${address.host ?? '127.0.0.1'}:${address.port}`));
-    };
-    if (r === 0) transport.start();
-    else if (r === -ERRNO.EINPROGRESS) {
-      // Only EINPROGRESS is "under way" (as libuv): EAGAIN is a failure, e.g. an AF_UNIX
-      // listener whose backlog is full, and must not surface later as ENOTCONN.
-      transport.waitForConnect();
-      try {
-        this.addWriter(fd, () => {
-          this.removeWriter(fd);
-          const out = new Int32Array(1);
-          native.getsockopt(fd, SOL_SOCKET, SO_ERROR, out);
-          if (out[0] === 0) transport.connected();
-          else fail(-out[0]!);
-        });
-      } catch (err) {
-        // The selector refused the fd (SelectSelector past FD_SETSIZE): the connect fails, the fd is freed.
-        (transport as unknown as { forceClose(e: Error): void }).forceClose(err as Error);
-      }
-    } else {
-      this.callSoon(() => fail(r));
-    }
+    const transport = connectTransport(this, protocol, address);
     return transport;
   }
 
@@ -87,6 +60,89 @@ export class ConnectionMethods {
     return pipeTransport(this, protocolFactory, fd, 'write-pipe');
   }
 }
+/** A socket transport connecting to address: at once for a path or a literal, after a lookup for a name. */
+function connectTransport(reactor: Reactor, protocol: AnyProtocol, address: ConnectOptions): Transport {
+  if (address.path !== undefined) return connectSockaddr(reactor, protocol, AF_UNIX, toSockaddr(AF_UNIX, unixPathOption(address.path)), address.path);
+  if (typeof address.port !== 'number') throw new TypeError('port must be a number');
+  const host = address.host ?? '127.0.0.1';
+  const label = `${host}:${address.port}`;
+  if (!isLiteralHost(host)) return connectByName(reactor, protocol, host, address.port, label);
+  const first = resolveStream(host, address.port)[0]!;
+  return connectSockaddr(reactor, protocol, first.family, first.sockaddr, label);
+}
+
+/** A transport connecting to a sockaddr: connected() once the connect completes. */
+function connectSockaddr(reactor: Reactor, protocol: AnyProtocol, family: number, sockaddr: Buffer, label: string): Transport {
+  const fd = check(native.socket(family, SOCK_STREAM, 0, true), 'socket');
+  if (family !== AF_UNIX) native.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+  const transport = new Transport(reactor, fd, protocol, 'socket');
+  transport.waitForConnect();
+  startConnect(reactor, transport, sockaddr, label);
+  return transport;
+}
+
+/**
+ * The transport exists at once, on a placeholder AF_INET socket, while the name resolves off the
+ * loop; the lookup's first address decides the family (the socket is replaced if it differs).
+ * Closing or aborting meanwhile cancels the lookup.
+ */
+function connectByName(reactor: Reactor, protocol: AnyProtocol, host: string, port: number, label: string): Transport {
+  const fd = check(native.socket(AF_INET, SOCK_STREAM, 0, true), 'socket');
+  const transport = new Transport(reactor, fd, protocol, 'socket');
+  transport.waitForConnect();
+  const cancel = lookupHost(reactor, host, port, AF_UNSPEC, SOCK_STREAM, (err, sockaddrs) => {
+    if (transport.fileno() < 0) return; // aborted, or closed with nothing to send
+    if (err !== null) return failTransport(transport, err);
+    const sockaddr = sockaddrs[0]!;
+    const family = native.sockaddrFamily(sockaddr);
+    if (family !== AF_INET) {
+      const replacement = native.socket(family, SOCK_STREAM, 0, true);
+      if (replacement < 0) return failTransport(transport, osError(replacement, 'socket'));
+      transport.replaceFd(replacement);
+    }
+    native.setsockopt(transport.fileno(), IPPROTO_TCP, TCP_NODELAY, 1);
+    startConnect(reactor, transport, sockaddr, label);
+  });
+  transport.once('close', cancel);
+  return transport;
+}
+
+/** connect(), and on completion transport.connected() or its connectionLost(err). */
+function startConnect(reactor: Reactor, transport: Transport, sockaddr: Buffer, label: string): void {
+  const fd = transport.fileno();
+  const r = native.connect(fd, sockaddr);
+  if (r === 0) transport.connected();
+  else if (r === -ERRNO.EINPROGRESS) {
+    // Only EINPROGRESS is "under way" (as libuv): EAGAIN is a failure, e.g. an AF_UNIX
+    // listener whose backlog is full, and must not surface later as ENOTCONN.
+    try {
+      reactor.addWriter(fd, () => {
+        reactor.removeWriter(fd);
+        const out = new Int32Array(1);
+        native.getsockopt(fd, SOL_SOCKET, SO_ERROR, out);
+        if (out[0] === 0) transport.connected();
+        else failTransport(transport, osError(-out[0]!, 'connect', label));
+      });
+    } catch (err) {
+      // The selector refused the fd (SelectSelector past FD_SETSIZE): the connect fails, the fd is freed.
+      failTransport(transport, err as Error);
+    }
+  } else {
+    reactor.callSoon(() => failTransport(transport, osError(r, 'connect', label)));
+  }
+}
+
+/** Through the transport's one failure path, so connectionLost(err) is called exactly once. */
+function failTransport(transport: Transport, err: Error): void {
+  (transport as unknown as { forceClose(e: Error): void }).forceClose(err);
+}
+
+function tlsUnavailable(): Error {
+  const err = new Error('tls: TLS transports are not available in this build') as Error & { code: string };
+  err.code = 'ERR_TLS_UNAVAILABLE';
+  return err;
+}
+
 function pipeTransport(reactor: Reactor, factory: () => AnyProtocol, fdArg: number, kind: 'read-pipe' | 'write-pipe'): [Transport, AnyProtocol] {
   if (reactor.isClosed()) throw reactorClosed();
   const fd = fileobjToFd(fdArg);

@@ -9,6 +9,7 @@ import { AF_INET, AF_UNIX, MSG_TRUNC, SOCK_STREAM, SOMAXCONN, familyName, typeNa
 import { toSockaddr, type Address } from './address.js';
 import { readSlab, readSlabOffset, takeRead } from './read-slab.js';
 import { socketDebugEnabled, trackUnclosed, untrackUnclosed, warnUnclosed } from '../loop/debug.js';
+import { datagramNative } from './datagram-native.js';
 
 const scratch = new Int32Array(2);
 const EBADF = -ERRNO.EBADF;
@@ -195,6 +196,16 @@ export class Socket {
     return [buf.subarray(0, Math.min(r[0], size)), r[1] as Address | null];
   }
 
+  /** Receives a datagram into buf (at most n bytes, default its length): [count, sender address]. */
+  recvfromInto(buf: Uint8Array, n = 0, flags = 0): [number, Address | null] {
+    if (!(buf instanceof Uint8Array)) throw new TypeError('buffer must be a Uint8Array or Buffer');
+    const want = checkSize(n, 'nbytes') || buf.length;
+    if (want > buf.length) throw new ValueError(`nbytes ${want} is greater than the buffer (${buf.length})`);
+    const r = native.recvfrom(this.liveFd(), buf, 0, want, checkInt(flags, 'flags'));
+    if (typeof r === 'number') throw osError(r, 'recvfrom_into');
+    return [r[0], r[1] as Address | null];
+  }
+
   shutdown(how: number): void {
     check(native.shutdown(this.liveFd(), checkInt(how, 'how')), 'shutdown');
   }
@@ -211,8 +222,16 @@ export class Socket {
     return (r ?? '') as Address;
   }
 
-  /** Sets an integer option (booleans become 0/1). */
-  setsockopt(level: number, option: number, value: number | boolean): void {
+  /**
+   * Sets an option: an integer (booleans become 0/1), or a Uint8Array holding the option's struct
+   * as the platform lays it out (IP_ADD_MEMBERSHIP's ip_mreq: see ipMreq()), as Python's
+   * setsockopt(level, option, bytes).
+   */
+  setsockopt(level: number, option: number, value: number | boolean | Uint8Array): void {
+    if (value instanceof Uint8Array) {
+      check(datagramNative.setsockoptBytes(this.liveFd(), checkInt(level, 'level'), checkInt(option, 'option'), value), 'setsockopt');
+      return;
+    }
     const v = typeof value === 'boolean' ? Number(value) : checkInt(value, 'value');
     check(native.setsockopt(this.liveFd(), checkInt(level, 'level'), checkInt(option, 'option'), v), 'setsockopt');
   }

@@ -94,6 +94,10 @@ export class TransportSocket extends Socket {
     throw ownedByTransport('recvfrom()');
   }
 
+  override recvfromInto(): never {
+    throw ownedByTransport('recvfromInto()');
+  }
+
   override send(): never {
     throw ownedByTransport('send()');
   }

@@ -11,6 +11,27 @@ export function openFdCount(): number {
   }
 }
 
+/**
+ * The fd count once asynchronous closes have finished (a child's stdio, libuv handles closing in
+ * the next loop turn): waits up to 2 s for it to fall to `expected`, then returns it, so a real
+ * leak still fails while a close that is merely late does not.
+ */
+export async function settledFdCount(expected: number): Promise<number> {
+  for (let i = 0; i < 100 && openFdCount() > expected; i++) await new Promise((r) => setTimeout(r, 20));
+  return openFdCount();
+}
+
+/**
+ * libuv opens one signal pipe pair per loop at its first signal watcher and keeps it for good; a
+ * suite whose tests start the first one (a reactor's signal handler, a child process's SIGCHLD)
+ * would count it as a leak. Call before taking the baseline fd count.
+ */
+export function openLibuvSignalPipe(): void {
+  const noop = (): void => {};
+  process.on('SIGWINCH', noop);
+  process.off('SIGWINCH', noop);
+}
+
 /** Selector class names usable on this machine. */
 export const selectorNames = availableSelectors();
 
