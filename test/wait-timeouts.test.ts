@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { native } from '../src/select/native.js';
-import { checkMask, pollTimeout, selectorTimeout } from '../src/select/timeout.js';
+import { pollTimeout, selectorTimeout } from '../src/select/timeout.js';
 import { Reactor } from '../src/loop/index.js';
 import * as selectors from '../src/selectors/index.js';
 import type { BaseSelector } from '../src/selectors/index.js';
@@ -46,15 +46,6 @@ test('pollTimeout: null, undefined, negatives and Infinity block (-1); 0 polls; 
   assert.is(pollTimeout(0), 0);
   assert.throws(() => pollTimeout({}), (e: Error) => e instanceof TypeError && e.message === 'timeout must be a number, null or undefined, not object');
   assert.throws(() => pollTimeout(NaN), (e: Error) => e.name === 'ValueError' && e.message === 'timeout must not be NaN');
-});
-
-test('checkMask: integers in [0, max] pass; anything else is a ValueError naming the mask', () => {
-  assert.is(checkMask(0, 7), 0);
-  assert.is(checkMask(7, 7), 7);
-  for (const bad of [8, -1, 1.5, NaN, '1']) {
-    assert.throws(() => checkMask(bad, 7), (e: Error) => e.name === 'ValueError' && e.message === `Invalid eventmask: ${String(bad)} (must be an integer in [0, 7])`);
-  }
-  assert.throws(() => checkMask(9, 7, 'events'), (e: Error) => e.message.startsWith('Invalid events: 9'));
 });
 
 test('a 0.3 ms wait on an idle fd blocks (at least 0.3 ms), it is not rounded down to a poll', () => {

@@ -2,7 +2,8 @@
 import { native } from './native.js';
 import { check, unsupportedPlatform, ValueError } from './errors.js';
 import { fileobjToFd } from './fileobj.js';
-import { pollTimeout, checkMask } from './timeout.js';
+import { pollTimeout } from './timeout.js';
+import { checkMask } from './mask.js';
 import { POLLIN, POLLOUT, POLLPRI } from './constants.js';
 
 export class Devpoll {
@@ -36,7 +37,7 @@ export class Devpoll {
 
   register(fileobj: unknown, eventmask: number = POLLIN | POLLPRI | POLLOUT): void {
     const fd = fileobjToFd(fileobj);
-    this.write(fd, checkMask(eventmask, 0xffff));
+    this.write(fd, checkMask(eventmask, 16));
     this.registered.add(fd);
   }
 
@@ -44,7 +45,7 @@ export class Devpoll {
     const fd = fileobjToFd(fileobj);
     // /dev/poll ORs a second write into the existing mask: remove first, then add.
     this.write(fd, native.POLLREMOVE!);
-    this.write(fd, checkMask(eventmask, 0xffff));
+    this.write(fd, checkMask(eventmask, 16));
   }
 
   unregister(fileobj: unknown): void {

@@ -2,7 +2,8 @@
 import { native } from './native.js';
 import { check, closedError, unsupportedPlatform, ValueError } from './errors.js';
 import { fileobjToFd } from './fileobj.js';
-import { pollTimeout, checkMask } from './timeout.js';
+import { pollTimeout } from './timeout.js';
+import { checkMask } from './mask.js';
 import { EPOLLIN, EPOLLOUT, EPOLLPRI } from './constants.js';
 
 const INT32S_PER_EVENT = native.epollConstants?.EPOLL_EVENT_INT32S ?? 3;
@@ -62,10 +63,10 @@ export class Epoll {
     this.ctl(CTL_DEL, fileobj, 0, 'epoll_ctl');
   }
 
-  /** The error-returning form used by the selectors: 0 or -errno. */
+  /** The error-returning form used by the selectors: 0 or -errno. @throws ValueError for a bad mask. */
   control(op: 1 | 2 | 3, fd: number, eventmask: number): number {
     this.checkOpen();
-    return native.epollCtl!(this.epfd, op, fd, eventmask);
+    return native.epollCtl!(this.epfd, op, fd, checkMask(eventmask, 32));
   }
 
   /** Waits (ms; omitted, null or negative blocks) and returns up to maxevents [fd, events] pairs. */
@@ -91,8 +92,7 @@ export class Epoll {
 
   private ctl(op: 1 | 2 | 3, fileobj: unknown, eventmask: number, syscall: string): void {
     const fd = fileobjToFd(fileobj);
-    const mask = checkMask(eventmask, 0xffffffff);
-    check(this.control(op, fd, mask), syscall, `(fd ${fd})`);
+    check(this.control(op, fd, eventmask), syscall, `(fd ${fd})`);
   }
 
   private checkOpen(): void {

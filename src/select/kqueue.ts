@@ -4,6 +4,7 @@ import { native } from './native.js';
 import { check, unsupportedPlatform, ValueError } from './errors.js';
 import { fileobjToFd } from './fileobj.js';
 import { pollTimeout } from './timeout.js';
+import { checkMask } from './mask.js';
 
 const k = native.kqueueConstants ?? {};
 export const KQ_FILTER_READ = k.KQ_FILTER_READ ?? -1;
@@ -17,19 +18,33 @@ export const KQ_EV_CLEAR = k.KQ_EV_CLEAR ?? 0x20;
 export const KQ_EV_EOF = k.KQ_EV_EOF ?? 0x8000;
 export const KQ_EV_ERROR = k.KQ_EV_ERROR ?? 0x4000;
 
-/** A kernel event, as Python's select.kevent. */
+/** A kernel event, as Python's select.kevent. flags and fflags are masks (see mask.ts). */
 export class KEvent {
   readonly ident: number;
+  readonly filter: number;
+  readonly flags: number;
+  readonly fflags: number;
   constructor(
     ident: unknown,
-    readonly filter = KQ_FILTER_READ,
-    readonly flags = KQ_EV_ADD,
-    readonly fflags = 0,
+    filter: number = KQ_FILTER_READ,
+    flags: number = KQ_EV_ADD,
+    fflags: number = 0,
     readonly data = 0,
   ) {
     if (!native.backends.kqueue) throw unsupportedPlatform('kevent');
     this.ident = fileobjToFd(ident);
+    this.filter = checkFilter(filter);
+    this.flags = checkMask(flags, 16, 'kevent flags');
+    this.fflags = checkMask(fflags, 32, 'kevent fflags');
   }
+}
+
+/** A kevent filter is a C short: the EVFILT_* values are negative. */
+function checkFilter(filter: unknown): number {
+  if (typeof filter !== 'number' || !Number.isInteger(filter) || filter < -0x8000 || filter > 0x7fff) {
+    throw new ValueError(`Invalid kevent filter: ${String(filter)} (must be an integer in [-32768, 32767])`);
+  }
+  return filter;
 }
 
 export function kevent(ident: unknown, filter = KQ_FILTER_READ, flags = KQ_EV_ADD, fflags = 0, data = 0): KEvent {

@@ -1,6 +1,7 @@
 // The compiled addon (cpp/). Every wrapped system call returns its result or -errno; see
 // cpp/common.h for the convention and errors.ts for how a negative result becomes an error.
 import { createRequire } from 'node:module';
+import { loadAddon } from './load-addon.js';
 
 export interface LoopWatcherNative {
   start(): number;
@@ -115,25 +116,6 @@ export interface NativeBinding {
   Resolver: new () => ResolverNative;
 }
 
-const require = createRequire(import.meta.url);
-
-function load(): NativeBinding {
-  // An explicit build (the sanitizer build of `npm run test:sanitize`/`fuzz`): that file or nothing.
-  const override = process.env.SELECTLOOP_ADDON_PATH;
-  if (override) return require(override) as NativeBinding;
-  // dist/src/select/native.js -> <package root>/build/Release/selectloop.node
-  const candidates = ['../../../build/Release/selectloop.node', '../../../build/Debug/selectloop.node'];
-  let firstError: unknown;
-  for (const candidate of candidates) {
-    try {
-      return require(candidate) as NativeBinding;
-    } catch (err) {
-      firstError ??= err;
-    }
-  }
-  throw new Error(
-    `selectloop: the native addon is not built (run \`npm run build:native\`): ${String(firstError)}`,
-  );
-}
-
-export const native: NativeBinding = load();
+// An explicit build (the sanitizer build of `npm run test:sanitize` / `fuzz`): that file or nothing.
+const addonOverride = process.env.SELECTLOOP_ADDON_PATH;
+export const native = (addonOverride ? createRequire(import.meta.url)(addonOverride) : loadAddon().binding) as NativeBinding;

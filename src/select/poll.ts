@@ -3,7 +3,8 @@
 import { native } from './native.js';
 import { check, KeyError, OSError, ERRNO } from './errors.js';
 import { fileobjToFd } from './fileobj.js';
-import { pollTimeout, checkMask } from './timeout.js';
+import { pollTimeout } from './timeout.js';
+import { checkMask } from './mask.js';
 import { POLLIN, POLLOUT, POLLPRI } from './constants.js';
 
 const POLLFD_SIZE = native.pollConstants.POLLFD_SIZE!; // 8: int fd, short events, short revents
@@ -19,7 +20,7 @@ export class Poll {
   /** Registers fo, or changes the mask of an fd already registered. */
   register(fileobj: unknown, eventmask: number = POLLIN | POLLPRI | POLLOUT): void {
     const fd = fileobjToFd(fileobj);
-    const mask = checkMask(eventmask, 0xffff);
+    const mask = checkMask(eventmask, 16);
     let slot = this.slotOf.get(fd);
     if (slot === undefined) {
       slot = this.slotOf.size;
@@ -33,7 +34,7 @@ export class Poll {
   /** Changes the mask of a registered fd. @throws OSError ENOENT when fd was never registered. */
   modify(fileobj: unknown, eventmask: number): void {
     const fd = fileobjToFd(fileobj);
-    checkMask(eventmask, 0xffff);
+    checkMask(eventmask, 16);
     if (!this.slotOf.has(fd)) throw new OSError(-ERRNO.ENOENT, 'poll.modify', `fd ${fd} is not registered`);
     this.register(fd, eventmask);
   }

@@ -19,11 +19,3 @@ export function pollTimeout(timeout: unknown): number {
   if (timeout < 0 || timeout === Infinity) return -1;
   return timeout;
 }
-
-/** An event mask: an integer within [0, max]. */
-export function checkMask(mask: unknown, max: number, what = 'eventmask'): number {
-  if (typeof mask !== 'number' || !Number.isInteger(mask) || mask < 0 || mask > max) {
-    throw new ValueError(`Invalid ${what}: ${String(mask)} (must be an integer in [0, ${max}])`);
-  }
-  return mask;
-}

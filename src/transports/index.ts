@@ -12,6 +12,9 @@ export { ValueError, KeyError, OSError, BlockingIOError } from '../select/errors
 export { Transport, type TransportKind, type TransportExtra } from './stream-transport.js';
 export { Server, type ServerOptions } from './server.js';
 export type { ConnectOptions, ConnectionOptions } from './reactor-connections.js';
+export { TlsTransport } from './tls-transport.js';
+export type { TlsOptions } from './tls-options.js';
+export type { StartTlsOptions } from './reactor-tls.js';
 export { StreamReader, DEFAULT_LIMIT as STREAM_DEFAULT_LIMIT, type Separator } from './stream-reader.js';
 export { StreamWriter, type ClientConnected } from './stream-writer.js';
 export { IncompleteReadError, LimitOverrunError } from './stream-errors.js';

@@ -6,6 +6,7 @@
 // that class (the `declare module` in each file merges the class into the Reactor's type).
 import { Reactor } from '../loop/reactor.js';
 import { ConnectionMethods } from './reactor-connections.js';
+import { TlsMethods } from './reactor-tls.js';
 import { DatagramMethods } from './reactor-datagrams.js';
 import { SockMethods } from './reactor-sock.js';
 import { ResolverMethods } from './reactor-getaddrinfo.js';
@@ -28,4 +29,4 @@ export function installReactorMethods(...capabilities: MethodsClass[]): void {
   }
 }
 
-installReactorMethods(ConnectionMethods, DatagramMethods, SockMethods, ResolverMethods, StreamMethods);
+installReactorMethods(ConnectionMethods, DatagramMethods, SockMethods, ResolverMethods, StreamMethods, TlsMethods);

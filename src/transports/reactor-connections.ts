@@ -11,6 +11,8 @@ import { unixPathOption, resolveStream, toSockaddr } from './address.js';
 import { Transport } from './stream-transport.js';
 import { Server, type ServerOptions } from './server.js';
 import { makeProtocol, type AnyProtocol } from './protocols.js';
+import { checkCanCarryTls, makeTlsConfig, type TlsOptions } from './tls-options.js';
+import { TlsTransport } from './tls-transport.js';
 
 export interface ConnectOptions {
   host?: string;
@@ -19,8 +21,8 @@ export interface ConnectOptions {
 }
 
 export interface ConnectionOptions {
-  /** TLS options (the TLS capability implements them). */
-  tls?: object;
+  /** Speak TLS over the connection: connectionMade comes after the handshake. */
+  tls?: TlsOptions;
 }
 
 declare module '../loop/reactor.js' {
@@ -44,10 +46,13 @@ export class ConnectionMethods {
   createConnection(this: Reactor, protocolFactory: () => AnyProtocol, address: ConnectOptions, options: ConnectionOptions = {}): Transport {
     if (this.isClosed()) throw reactorClosed();
     if (address === null || typeof address !== 'object') throw new TypeError('address must be { host, port } or { path }');
-    if (options?.tls !== undefined) throw tlsUnavailable();
+    // TLS: the protocol on the socket is the TLS layer's; the application's sits on the TlsTransport returned.
+    if (options?.tls !== undefined) checkCanCarryTls(this, 'createConnection() with tls');
+    const tlsConfig = options?.tls === undefined ? null : makeTlsConfig(options.tls, false, address.host ?? '127.0.0.1');
     const protocol = makeProtocol(protocolFactory);
-    const transport = connectTransport(this, protocol, address);
-    return transport;
+    const tls = tlsConfig === null ? null : new TlsTransport(this, protocol, tlsConfig);
+    const transport = connectTransport(this, tls?.rawProtocol ?? protocol, address);
+    return tls?.over(transport) ?? transport;
   }
 
   /** A read transport over a pipe fd (made non-blocking). */
@@ -135,12 +140,6 @@ function startConnect(reactor: Reactor, transport: Transport, sockaddr: Buffer, 
 /** Through the transport's one failure path, so connectionLost(err) is called exactly once. */
 function failTransport(transport: Transport, err: Error): void {
   (transport as unknown as { forceClose(e: Error): void }).forceClose(err);
-}
-
-function tlsUnavailable(): Error {
-  const err = new Error('tls: TLS transports are not available in this build') as Error & { code: string };
-  err.code = 'ERR_TLS_UNAVAILABLE';
-  return err;
 }
 
 function pipeTransport(reactor: Reactor, factory: () => AnyProtocol, fdArg: number, kind: 'read-pipe' | 'write-pipe'): [Transport, AnyProtocol] {

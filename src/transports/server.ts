@@ -9,6 +9,8 @@ import { AF_UNIX, IPPROTO_TCP, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR, SO_REUSEPO
 import { unixPathOption, resolveStream, toSockaddr, type Address } from './address.js';
 import { Transport } from './stream-transport.js';
 import { makeProtocol, type AnyProtocol } from './protocols.js';
+import { checkCanCarryTls, makeTlsConfig, type TlsConfig, type TlsOptions } from './tls-options.js';
+import { TlsTransport } from './tls-transport.js';
 
 export interface ServerOptions {
   host?: string;
@@ -17,6 +19,8 @@ export interface ServerOptions {
   backlog?: number;
   reuseAddress?: boolean;
   reusePort?: boolean;
+  /** Serve TLS (needs key and cert): each connection's connectionMade comes after its handshake. */
+  tls?: TlsOptions;
 }
 
 // Out of fds or memory: accepting again at once would spin (python/asyncio#78, libuv#690).
@@ -81,6 +85,7 @@ export class Server extends EventEmitter implements ReactorResource {
   private fd: number;
   private readonly transports = new Set<Transport>();
   private readonly boundAddress: Address;
+  private readonly tls: TlsConfig | null;
   private readonly unixPath: string | undefined;
   /** The socket file bound at unixPath, null for TCP and abstract sockets. */
   private socketFile: SocketFile | null = null;
@@ -102,6 +107,8 @@ export class Server extends EventEmitter implements ReactorResource {
     const { host = '127.0.0.1', port = 0, path, backlog = 511, reuseAddress = true, reusePort = false } = options ?? {};
     if (typeof backlog !== 'number' || !Number.isInteger(backlog) || backlog < 0) throw new ValueError(`backlog must be a non-negative integer, got ${String(backlog)}`);
     this.backlog = backlog;
+    if (options?.tls !== undefined) checkCanCarryTls(reactor, 'createServer() with tls');
+    this.tls = options?.tls === undefined ? null : makeTlsConfig(options.tls, true);
     let family: number;
     let sockaddr: Buffer;
     if (path !== undefined) {
@@ -233,7 +240,8 @@ export class Server extends EventEmitter implements ReactorResource {
       this.reactor.callExceptionHandler({ message: 'protocolFactory() failed', exception: err, server: this });
       return;
     }
-    const transport = new Transport(this.reactor, fd, protocol, 'socket', null, this.onTransportClosed);
+    const transport =
+      this.tls === null ? new Transport(this.reactor, fd, protocol, 'socket', null, this.onTransportClosed) : TlsTransport.overFd(this.reactor, fd, protocol, this.tls, this.onTransportClosed);
     this.transports.add(transport);
     transport.start();
     if (this.listenerCount('connection') > 0) this.emit('connection', transport);

@@ -1,0 +1,783 @@
+// TLS over a stream transport (asyncio's sslproto.SSLProtocol + _SSLProtocolTransport), built on
+// Node's own TLS: a tls.TLSSocket runs over a JS Duplex that our raw transport feeds (reads are
+// pushed into it; what it writes goes to the raw transport, one write in flight, held while the
+// raw transport is above its high-water mark). The application sees a TlsTransport: the same
+// Transport interface, with connectionMade after the handshake.
+//
+//   app protocol <-> TlsTransport <-> tls.TLSSocket (OpenSSL) <-> Duplex <-> RawSide <-> raw Transport (fd)
+//
+// Two state machines, as CPython's sslproto: the TLS layer's (UNWRAPPED -> DO_HANDSHAKE -> WRAPPED
+// -> FLUSHING -> SHUTDOWN -> CLOSED, transitions checked) and the application protocol's (INIT ->
+// CON_MADE -> EOF -> CON_LOST), which guards its callbacks: connectionLost only follows
+// connectionMade (or, for createConnection/createServer, reports a failed handshake), and exactly once.
+import type { Duplex } from 'node:stream';
+import type * as NodeTls from 'node:tls';
+import { createRequire } from 'node:module';
+import type { Reactor } from '../loop/reactor.js';
+import type { TimerHandle } from '../loop/handle.js';
+import { toBytes } from '../select/fds.js';
+import { Transport, transportClosedError } from './stream-transport.js';
+import { isBufferedProtocol, type AnyProtocol, type BufferedProtocol, type Protocol } from './protocols.js';
+import { isReadSlabView } from './read-slab.js';
+import { nodeTls, type TlsConfig } from './tls-options.js';
+
+const requireBuiltin = createRequire(import.meta.url);
+
+/** The TLS layer's states (CPython's SSLProtocolState, plus CLOSED once the raw side is let go). */
+export const TlsState = { UNWRAPPED: 0, DO_HANDSHAKE: 1, WRAPPED: 2, FLUSHING: 3, SHUTDOWN: 4, CLOSED: 5 } as const;
+export type TlsState = (typeof TlsState)[keyof typeof TlsState];
+const STATE_NAMES = ['UNWRAPPED', 'DO_HANDSHAKE', 'WRAPPED', 'FLUSHING', 'SHUTDOWN', 'CLOSED'];
+const { UNWRAPPED, DO_HANDSHAKE, WRAPPED, FLUSHING, SHUTDOWN, CLOSED } = TlsState;
+/** Allowed transitions; anything else is a bug and throws. */
+const NEXT_STATES: readonly (readonly TlsState[])[] = [
+  [DO_HANDSHAKE, CLOSED], // UNWRAPPED
+  [WRAPPED, CLOSED], // DO_HANDSHAKE
+  [FLUSHING, CLOSED], // WRAPPED
+  [SHUTDOWN, CLOSED], // FLUSHING
+  [CLOSED], // SHUTDOWN
+  [], // CLOSED
+];
+
+// The application protocol's states (CPython's AppProtocolState).
+const APP_INIT = 0;
+const APP_CON_MADE = 1;
+const APP_EOF = 2;
+const APP_CON_LOST = 3;
+
+/**
+ * Decrypted bytes the application has not taken (it paused reading) beyond which the raw socket
+ * stops being read: asyncio's incoming high-water mark. Below it TLS-internal records (tickets,
+ * KeyUpdate) are still read while the application is paused.
+ */
+const READ_BACKLOG_LIMIT = 256 * 1024;
+
+function codedError(message: string, code: string): Error {
+  const err = new Error(message) as Error & { code: string };
+  err.code = code;
+  return err;
+}
+
+/** Node's error for a peer that goes away before the handshake completes. */
+function resetDuringHandshake(): Error {
+  return codedError('Client network socket disconnected before secure TLS connection was established', 'ECONNRESET');
+}
+
+const OWNER = Symbol('TlsTransport');
+type RawDuplex = Duplex & { [OWNER]: TlsTransport };
+
+// The Duplex under the TLSSocket: plain functions (no closures per connection) reaching their
+// TlsTransport through a symbol-keyed field.
+function duplexRead(this: Duplex): void {
+  (this as RawDuplex)[OWNER]['onDuplexRead']();
+}
+function duplexWrite(this: Duplex, chunk: Buffer, _encoding: BufferEncoding, cb: (err?: Error | null) => void): void {
+  (this as RawDuplex)[OWNER]['writeToRaw'](chunk, null, cb);
+}
+function duplexWritev(this: Duplex, chunks: Array<{ chunk: Buffer }>, cb: (err?: Error | null) => void): void {
+  (this as RawDuplex)[OWNER]['writeToRaw'](null, chunks, cb);
+}
+function duplexFinal(this: Duplex, cb: (err?: Error | null) => void): void {
+  (this as RawDuplex)[OWNER]['onCloseNotifySent']();
+  cb();
+}
+function duplexDestroy(this: Duplex, err: Error | null, cb: (err: Error | null) => void): void {
+  cb(err);
+}
+
+/** The protocol on the raw transport: hands its events to the TlsTransport. */
+class RawSide implements Protocol {
+  constructor(private readonly tls: TlsTransport) {}
+  connectionMade(raw: Transport): void {
+    this.tls['onRawConnected'](raw);
+  }
+  dataReceived(data: Buffer): void {
+    this.tls['onRawData'](data);
+  }
+  eofReceived(): boolean {
+    this.tls['onRawEof']();
+    return true; // the TLS layer decides when the socket closes
+  }
+  connectionLost(err: Error | null): void {
+    this.tls['onRawLost'](err);
+  }
+  pauseWriting(): void {
+    // Writes into the raw transport are held by writeToRaw itself while it is above high-water.
+  }
+  resumeWriting(): void {
+    this.tls['onRawWritable']();
+  }
+}
+
+/**
+ * A TLS connection with the Transport interface (a Transport, as asyncio's _SSLProtocolTransport
+ * is a transports.Transport): write, close (close_notify after the buffered data), abort,
+ * pause/resumeReading, water marks, getExtraInfo('peercert' | 'cipher' | 'tlsProtocol' |
+ * 'alpnProtocol' | 'tlsSocket', and the raw transport's 'peername', 'sockname', 'socket').
+ * It has no fd of its own: every method goes through the TLS layer to the raw transport.
+ * canWriteEof() is false: TLS has no half-close.
+ */
+export class TlsTransport extends Transport {
+  /** @internal The protocol to give the raw transport (createConnection). */
+  readonly rawProtocol: RawSide = new RawSide(this);
+  private raw: Transport | null = null;
+  private app: AnyProtocol;
+  private appIsBuffered: boolean;
+  private appState = APP_INIT;
+  private tlsState: TlsState = UNWRAPPED;
+  private socket: NodeTls.TLSSocket | null = null;
+  private duplex: RawDuplex | null = null;
+  private timer: TimerHandle | null = null;
+  private failure: Error | null = null;
+  private closeRequested = false;
+  private finalized = false;
+  private rawGone = false;
+  private rawEofSeen = false;
+  private peerClosed = false; // the peer's close_notify was read
+  // Reading: decrypted data the application has not taken yet.
+  private backlog: Buffer[] = [];
+  private backlogBytes = 0;
+  private appReadPaused = false;
+  private holdDelivery = false; // startTls: until the awaiting code has the transport
+  private deliveryScheduled = false;
+  private pendingPeerEof = false;
+  private duplexFull = false;
+  private rawReadHeld = false;
+  // Writing.
+  private earlyWrites: Uint8Array[] | null = null; // before the TLSSocket exists
+  private earlyBytes = 0;
+  private heldWriteCallback: ((err?: Error | null) => void) | null = null;
+  private writesInFlight = 0;
+  private highWater: number;
+  private lowWater: number;
+  private appWritePaused = false;
+  private drainOwed = false;
+  private upgradeSettle: { resolve: (t: TlsTransport) => void; reject: (err: Error) => void } | null = null;
+  private readonly onAppWriteDone = (): void => this.checkWriteResume();
+  private readonly onRawDrain = (): void => this.checkWriteResume();
+  /** @internal For tests: the most writes ever in flight into the raw transport (must stay 1). */
+  maxWritesInFlight = 0;
+
+  /** @internal Use createConnection/createServer with `tls`, or reactor.startTls(). */
+  constructor(
+    private readonly tlsReactor: Reactor,
+    protocol: AnyProtocol,
+    private readonly config: TlsConfig,
+    private readonly closeCallback?: (t: Transport) => void,
+  ) {
+    super(tlsReactor, -1, protocol, 'socket');
+    // The raw transport underneath is what reactor.close() frees; its connectionLost reaches us.
+    tlsReactor.removeResource(this);
+    this.app = protocol;
+    this.appIsBuffered = isBufferedProtocol(protocol);
+    const limits = super.getWriteBufferLimits();
+    this.highWater = limits.high;
+    this.lowWater = limits.low;
+  }
+
+  /** @internal A TLS transport over a new raw transport on `fd` (an accepted connection); start() starts it. */
+  static overFd(reactor: Reactor, fd: number, protocol: AnyProtocol, config: TlsConfig, onClose?: (t: Transport) => void): TlsTransport {
+    const tls = new TlsTransport(reactor, protocol, config, onClose);
+    tls.raw = new Transport(reactor, fd, tls.rawProtocol, 'socket');
+    return tls;
+  }
+
+  /** @internal Binds the raw transport made with `rawProtocol` (createConnection). */
+  over(raw: Transport): this {
+    this.raw = raw;
+    return this;
+  }
+
+  /** @internal startTls: takes over a connected transport; resolves after the handshake. */
+  upgrade(raw: Transport, readAhead: Uint8Array | undefined): Promise<TlsTransport> {
+    return new Promise<TlsTransport>((resolve, reject) => {
+      this.upgradeSettle = { resolve, reject };
+      this.raw = raw;
+      raw.setProtocol(this.rawProtocol);
+      raw.resumeReading();
+      this.beginHandshake(raw, readAhead);
+    });
+  }
+
+  /** @internal */
+  override start(): void {
+    this.raw?.start();
+  }
+
+  // ---- state ---------------------------------------------------------------------------------
+
+  private setTlsState(next: TlsState): void {
+    if (!NEXT_STATES[this.tlsState]!.includes(next)) {
+      throw new Error(`TLS transport: invalid state transition ${STATE_NAMES[this.tlsState]} -> ${STATE_NAMES[next]}`);
+    }
+    this.tlsState = next;
+  }
+
+  /** @internal The TLS layer's state name (for tests and debugging). */
+  get state(): string {
+    return STATE_NAMES[this.tlsState]!;
+  }
+
+  private startTimer(ms: number, onExpiry: () => void): void {
+    this.timer?.cancel();
+    this.timer = this.tlsReactor.callLater(ms, onExpiry);
+  }
+
+  private stopTimer(): void {
+    this.timer?.cancel();
+    this.timer = null;
+  }
+
+  // ---- handshake -----------------------------------------------------------------------------
+
+  private onRawConnected(raw: Transport): void {
+    // startTls on a transport that had not connected yet: the handshake already started.
+    if (this.tlsState !== UNWRAPPED) return;
+    this.beginHandshake(raw, undefined);
+  }
+
+  // Starts the handshake in this very call, so a ClientHello read in the same tick as the
+  // connection is never missed (bpo-33674); bytes already read ahead go in first (cpython#142352).
+  private beginHandshake(raw: Transport, readAhead: Uint8Array | undefined): void {
+    this.raw = raw;
+    this.setTlsState(DO_HANDSHAKE);
+    if (!this.tlsReactor.isAttached()) {
+      // Detached after the call that checked: fail rather than wait for a loop that never runs.
+      return this.fail(codedError("TLS needs the reactor attached to Node's loop (reactor.attach() or Reactor.run)", 'ERR_TLS_NEEDS_ATTACH'), 'abort');
+    }
+    this.startTimer(this.config.handshakeTimeout, this.onHandshakeTimeout);
+    raw.on('drain', this.onRawDrain);
+    const { Duplex } = requireBuiltin('node:stream') as typeof import('node:stream');
+    const duplex = new Duplex({ allowHalfOpen: true, read: duplexRead, write: duplexWrite, writev: duplexWritev, final: duplexFinal, destroy: duplexDestroy }) as RawDuplex;
+    duplex[OWNER] = this;
+    this.duplex = duplex;
+    const tls = nodeTls();
+    const { config } = this;
+    const options = config.options;
+    let socket: NodeTls.TLSSocket;
+    try {
+      if (config.isServer) {
+        socket = new tls.TLSSocket(duplex, {
+          isServer: true,
+          secureContext: config.secureContext,
+          requestCert: options.requestCert === true,
+          rejectUnauthorized: options.rejectUnauthorized !== false,
+          ALPNProtocols: options.ALPNProtocols,
+          SNICallback: options.SNICallback,
+        } as NodeTls.TLSSocketOptions);
+        // Client-initiated renegotiation is a DoS and deadlock hazard (nodejs#4024, curio#198):
+        // refused, the connection fails with ERR_TLS_RENEGOTIATION_DISABLED. (TLS 1.3 has none.)
+        socket.disableRenegotiation();
+        socket.on('secure', this.onServerSecure);
+      } else {
+        socket = tls.connect({
+          ...options,
+          socket: duplex,
+          secureContext: config.secureContext,
+          host: config.verifyHost,
+          servername: config.servername,
+          rejectUnauthorized: options.rejectUnauthorized !== false,
+        } as NodeTls.ConnectionOptions);
+        socket.on('secureConnect', this.onHandshakeDone);
+      }
+    } catch (err) {
+      return this.fail(err instanceof Error ? err : new Error(String(err)), 'close');
+    }
+    this.socket = socket;
+    socket.on('data', this.onTlsData);
+    socket.on('end', this.onTlsEnd);
+    socket.on('error', this.onTlsError);
+    // A TLSSocket made with `new` (our server side) keeps "control" (tls.Server releases it): its
+    // errors after the handshake (renegotiation refused, bad records) come only as '_tlsError'.
+    socket.on('_tlsError', this.onTlsError);
+    socket.on('close', this.onTlsClose);
+    if (readAhead !== undefined && readAhead.length > 0) this.onRawData(Buffer.from(readAhead));
+    const early = this.earlyWrites;
+    if (early !== null) {
+      this.earlyWrites = null;
+      this.earlyBytes = 0;
+      for (const chunk of early) socket.write(chunk, this.onAppWriteDone);
+    }
+  }
+
+  private readonly onServerSecure = (): void => {
+    const socket = this.socket!;
+    const options = this.config.options;
+    if (options.requestCert === true && options.rejectUnauthorized !== false) {
+      // A client certificate OpenSSL accepted provisionally: as tls.Server, refuse it unless verified.
+      const verifyError = (socket as unknown as { ssl: { verifyError(): Error | null } }).ssl.verifyError();
+      if (verifyError) return this.fail(verifyError, 'close');
+    }
+    this.onHandshakeDone();
+  };
+
+  private readonly onHandshakeDone = (): void => {
+    if (this.tlsState !== DO_HANDSHAKE) return;
+    this.stopTimer();
+    this.setTlsState(WRAPPED);
+    this.appState = APP_CON_MADE;
+    const settle = this.upgradeSettle;
+    if (settle !== null) {
+      // startTls: the awaiting code gets the transport before any data reaches the protocol
+      // (asyncio does not call connection_made here either: the caller holds the transport).
+      this.upgradeSettle = null;
+      this.holdDelivery = true;
+      settle.resolve(this);
+      this.tlsReactor.callSoon(() => {
+        this.holdDelivery = false;
+        this.deliverBacklog();
+      });
+      return;
+    }
+    try {
+      this.app.connectionMade?.(this);
+    } catch (err) {
+      this.reportAndFail(err, 'Fatal error: protocol.connectionMade() call failed.');
+    }
+  };
+
+  private readonly onHandshakeTimeout = (): void => {
+    this.timer = null;
+    if (this.tlsState === DO_HANDSHAKE || this.tlsState === UNWRAPPED) {
+      this.fail(codedError(`TLS handshake did not complete within ${this.config.handshakeTimeout} ms`, 'ERR_TLS_HANDSHAKE_TIMEOUT'), 'abort');
+    }
+  };
+
+  // ---- reading -------------------------------------------------------------------------------
+
+  private onRawData(data: Buffer): void {
+    const duplex = this.duplex;
+    if (duplex === null || this.tlsState === CLOSED) return;
+    if (!duplex.push(data)) {
+      this.duplexFull = true;
+      this.updateRawReading();
+    }
+  }
+
+  private onDuplexRead(): void {
+    if (!this.duplexFull) return;
+    this.duplexFull = false;
+    this.updateRawReading();
+  }
+
+  // The raw socket is read while the TLS engine takes bytes and the application's backlog is small.
+  private updateRawReading(): void {
+    const raw = this.raw;
+    if (raw === null || this.rawGone) return;
+    const hold = this.duplexFull || this.backlogBytes >= READ_BACKLOG_LIMIT;
+    if (hold && !this.rawReadHeld) {
+      this.rawReadHeld = true;
+      raw.pauseReading();
+    } else if (!hold && this.rawReadHeld) {
+      this.rawReadHeld = false;
+      raw.resumeReading();
+    }
+  }
+
+  private readonly onTlsData = (chunk: Buffer): void => {
+    // After close() incoming data is discarded (the shutdown drains it); after EOF there is none.
+    if (this.tlsState !== WRAPPED || this.appState !== APP_CON_MADE || this.closeRequested) return;
+    if (this.appReadPaused || this.holdDelivery || this.backlogBytes > 0) {
+      this.backlog.push(chunk);
+      this.backlogBytes += chunk.length;
+      if (this.backlogBytes >= READ_BACKLOG_LIMIT) this.updateRawReading();
+      return;
+    }
+    this.deliver(chunk);
+  };
+
+  private deliver(chunk: Buffer): void {
+    const app = this.app;
+    try {
+      if (this.appIsBuffered) {
+        // The protocol's own buffer, filled with exactly the decrypted bytes (cpython#156275).
+        const protocol = app as BufferedProtocol;
+        for (let offset = 0; offset < chunk.length; ) {
+          const buf = protocol.getBuffer(chunk.length - offset);
+          if (!(buf instanceof Uint8Array) || buf.length === 0) throw new TypeError('getBuffer() returned an empty or non-Uint8Array buffer');
+          const n = Math.min(buf.length, chunk.length - offset);
+          buf.set(chunk.subarray(offset, offset + n));
+          offset += n;
+          protocol.bufferUpdated(n);
+        }
+      } else {
+        (app as Protocol).dataReceived?.(chunk);
+      }
+    } catch (err) {
+      return this.reportAndFail(err, `Fatal error: protocol.${this.appIsBuffered ? 'getBuffer()/bufferUpdated()' : 'dataReceived()'} call failed.`);
+    }
+    if (this.listenerCount('data') > 0) this.emit('data', chunk);
+  }
+
+  private scheduleDelivery(): void {
+    if (this.deliveryScheduled) return;
+    this.deliveryScheduled = true;
+    this.tlsReactor.callSoon(() => {
+      this.deliveryScheduled = false;
+      this.deliverBacklog();
+    });
+  }
+
+  // Data already decrypted is delivered on resume with no new network traffic (envoy#13234).
+  private deliverBacklog(force = false): void {
+    const backlog = this.backlog;
+    while (backlog.length > 0 && (force || (!this.appReadPaused && !this.holdDelivery && this.tlsState === WRAPPED && !this.closeRequested))) {
+      const chunk = backlog.shift()!;
+      this.backlogBytes -= chunk.length;
+      if (this.appState === APP_CON_MADE) this.deliver(chunk);
+    }
+    if (backlog.length === 0 && this.pendingPeerEof && !this.appReadPaused && !force) {
+      this.pendingPeerEof = false;
+      this.peerEof();
+    }
+    this.updateRawReading();
+  }
+
+  override pauseReading(): void {
+    if (this.isClosing() || this.appReadPaused) return;
+    this.appReadPaused = true;
+  }
+
+  override resumeReading(): void {
+    if (this.isClosing() || !this.appReadPaused) return;
+    this.appReadPaused = false;
+    if (this.backlogBytes > 0 || this.pendingPeerEof) this.scheduleDelivery();
+  }
+
+  override isReading(): boolean {
+    return !this.appReadPaused && !this.isClosing();
+  }
+
+  // The peer's close_notify: the application's EOF (its wish to keep writing cannot be honoured:
+  // a TLS transport that receives close_notify sends its own, twisted#5118), then our shutdown.
+  private readonly onTlsEnd = (): void => {
+    this.peerClosed = true;
+    if (this.tlsState !== WRAPPED || this.rawEofSeen) return;
+    if (this.backlogBytes > 0 || this.appReadPaused || this.holdDelivery) {
+      this.pendingPeerEof = true;
+      return;
+    }
+    this.peerEof();
+  };
+
+  private peerEof(): void {
+    if (this.appState !== APP_CON_MADE || this.tlsState !== WRAPPED) return;
+    this.appState = APP_EOF;
+    try {
+      this.app.eofReceived?.();
+    } catch (err) {
+      return this.reportAndFail(err, 'Fatal error: protocol.eofReceived() call failed.');
+    }
+    this.emit('end');
+    this.close();
+  }
+
+  // A TCP FIN: after the peer's close_notify it ends our shutdown; without one it is a possible
+  // truncation, reported as an error, never as a clean EOF (uvloop#385).
+  private onRawEof(): void {
+    this.rawEofSeen = true;
+    switch (this.tlsState) {
+      case UNWRAPPED:
+      case DO_HANDSHAKE:
+        return this.fail(resetDuringHandshake(), 'close');
+      case WRAPPED:
+        // A close_notify read just before is reported by the TLSSocket on a next tick: look after it.
+        process.nextTick(() => {
+          if (this.tlsState === WRAPPED && !this.peerClosed) {
+            this.fail(codedError('the peer closed the connection without a TLS close_notify: the data may be truncated', 'ERR_SSL_UNEXPECTED_EOF_WHILE_READING'), 'close');
+          }
+        });
+        return;
+      case SHUTDOWN:
+        return this.finishShutdown();
+      default:
+        // FLUSHING: our data is still going out; the shutdown ends once close_notify is sent.
+        return;
+    }
+  }
+
+  private onRawLost(err: Error | null): void {
+    this.rawGone = true;
+    this.raw?.off('drain', this.onRawDrain);
+    if (this.tlsState !== CLOSED) {
+      const handshaking = this.tlsState === UNWRAPPED || this.tlsState === DO_HANDSHAKE;
+      this.failure ??= err ?? (handshaking ? resetDuringHandshake() : null);
+      this.setTlsState(CLOSED);
+      this.stopTimer();
+      this.socket?.destroy();
+    }
+    this.finalize();
+  }
+
+  // ---- writing -------------------------------------------------------------------------------
+
+  /**
+   * Encrypts and sends `data` (before the handshake completes it waits for it). Your buffers are
+   * copied when they must wait, so you may reuse them.
+   * @throws code ERR_TRANSPORT_CLOSED after close().
+   */
+  override write(data: Uint8Array | string): void {
+    const bytes = toBytes(data, 'data');
+    if (this.closeRequested || this.tlsState >= FLUSHING) throw transportClosedError('write()');
+    if (bytes.length === 0) return;
+    const socket = this.socket;
+    if (socket === null) {
+      (this.earlyWrites ??= []).push(Uint8Array.prototype.slice.call(bytes));
+      this.earlyBytes += bytes.length;
+    } else {
+      // The TLSSocket keeps a reference to what it cannot encrypt at once.
+      const mustCopy = (this.tlsState !== WRAPPED || socket.writableLength > 0) && !isReadSlabView(bytes);
+      socket.write(mustCopy ? Uint8Array.prototype.slice.call(bytes) : bytes, this.onAppWriteDone);
+    }
+    this.checkWritePause();
+  }
+
+  /** @throws TypeError: TLS has no half-close (twisted#5341); use close(). */
+  override writeEof(): void {
+    throw new TypeError('writeEof() is not supported on a TLS transport: TLS has no half-close; use close()');
+  }
+
+  override canWriteEof(): boolean {
+    return false;
+  }
+
+  /** Bytes written and not yet handed to the kernel: waiting in the TLS layer plus in the raw transport. */
+  override getWriteBufferSize(): number {
+    if (this.tlsState === CLOSED) return 0;
+    const tlsBytes = this.socket !== null ? this.socket.writableLength : this.earlyBytes;
+    return tlsBytes + (this.raw !== null ? this.raw.getWriteBufferSize() : 0);
+  }
+
+  override setWriteBufferLimits(limits: { high?: number; low?: number } = {}): void {
+    super.setWriteBufferLimits(limits); // checks and stores them
+    const { high, low } = super.getWriteBufferLimits();
+    this.highWater = high;
+    this.lowWater = low;
+    this.checkWritePause();
+    this.checkWriteResume();
+  }
+
+  private checkWritePause(): void {
+    if (this.appWritePaused || this.tlsState === CLOSED) return;
+    const size = this.getWriteBufferSize();
+    if (size > 0) this.drainOwed = true;
+    if (size <= this.highWater) return;
+    this.appWritePaused = true;
+    try {
+      this.app.pauseWriting?.();
+    } catch (err) {
+      this.tlsReactor.callExceptionHandler({ message: 'protocol.pauseWriting() failed', exception: err, transport: this, protocol: this.app });
+    }
+  }
+
+  private checkWriteResume(): void {
+    if (this.tlsState === CLOSED) return;
+    const size = this.getWriteBufferSize();
+    if (this.appWritePaused && size <= this.lowWater) {
+      this.appWritePaused = false;
+      try {
+        this.app.resumeWriting?.();
+      } catch (err) {
+        this.tlsReactor.callExceptionHandler({ message: 'protocol.resumeWriting() failed', exception: err, transport: this, protocol: this.app });
+      }
+    }
+    if (size === 0 && this.drainOwed) {
+      this.drainOwed = false;
+      if (this.listenerCount('drain') > 0) this.emit('drain');
+    }
+  }
+
+  // What the TLS engine writes (records, alerts, close_notify): into the raw transport, the
+  // callback held while the raw transport is above its high-water mark. Node's TLSWrap has at most
+  // one write in flight (nodejs#30896); maxWritesInFlight lets the tests check that it stays so.
+  private writeToRaw(chunk: Buffer | null, chunks: Array<{ chunk: Buffer }> | null, cb: (err?: Error | null) => void): void {
+    const raw = this.raw;
+    if (raw === null || this.rawGone || raw.isClosing()) return cb(); // torn down: nothing can be sent any more
+    this.writesInFlight++;
+    if (this.writesInFlight > this.maxWritesInFlight) this.maxWritesInFlight = this.writesInFlight;
+    if (chunk !== null) raw.write(chunk);
+    else for (const c of chunks!) raw.write(c.chunk);
+    if (raw.getWriteBufferSize() > raw.getWriteBufferLimits().high) {
+      this.heldWriteCallback = cb;
+      this.checkWritePause();
+      return;
+    }
+    this.writesInFlight--;
+    cb();
+  }
+
+  private onRawWritable(): void {
+    const cb = this.heldWriteCallback;
+    if (cb !== null) {
+      this.heldWriteCallback = null;
+      this.writesInFlight--;
+      cb();
+    }
+    this.checkWriteResume();
+  }
+
+  // ---- closing -------------------------------------------------------------------------------
+
+  /**
+   * Sends close_notify once the buffered data is out, waits (at most shutdownTimeout) for the
+   * peer's, then closes the socket; connectionLost(null) follows. Idempotent.
+   */
+  override close(): void {
+    if (this.closeRequested) return;
+    this.closeRequested = true;
+    this.backlog = [];
+    this.backlogBytes = 0;
+    this.pendingPeerEof = false;
+    switch (this.tlsState) {
+      case UNWRAPPED:
+      case DO_HANDSHAKE:
+        return this.fail(null, 'close');
+      case WRAPPED:
+        this.setTlsState(FLUSHING);
+        this.startTimer(this.config.shutdownTimeout, this.onShutdownTimeout);
+        this.socket!.end(); // after the buffered writes: TLSWrap's SSL_shutdown -> duplexFinal
+        this.updateRawReading();
+        return;
+      default:
+        return;
+    }
+  }
+
+  // close_notify has been handed to the raw transport: half-close TCP, then wait for the peer.
+  private onCloseNotifySent(): void {
+    if (this.tlsState !== FLUSHING) return;
+    this.setTlsState(SHUTDOWN);
+    const raw = this.raw;
+    if (raw !== null && !this.rawGone && !raw.isClosing()) raw.writeEof();
+    if (this.rawEofSeen) this.finishShutdown();
+  }
+
+  private finishShutdown(): void {
+    if (this.tlsState === CLOSED) return;
+    this.setTlsState(CLOSED);
+    this.stopTimer();
+    this.socket?.destroy();
+    if (this.rawGone) return this.finalize();
+    this.raw!.close(); // flushes what is left; its connectionLost finalizes
+  }
+
+  // The peer never answered close_notify (TLS 1.3 servers often do not, aiohttp#11091): close
+  // anyway. An error only if our own data did not all leave.
+  private readonly onShutdownTimeout = (): void => {
+    this.timer = null;
+    if (this.tlsState !== FLUSHING && this.tlsState !== SHUTDOWN) return;
+    const unsent = this.tlsState === FLUSHING || (this.raw !== null && this.raw.getWriteBufferSize() > 0);
+    this.fail(unsent ? codedError(`TLS shutdown did not complete within ${this.config.shutdownTimeout} ms`, 'ERR_TLS_SHUTDOWN_TIMEOUT') : null, 'abort');
+  };
+
+  private readonly onTlsError = (err: Error): void => {
+    this.fail(err, 'close');
+  };
+
+  // The TLSSocket closed by itself: both directions finished cleanly (or after an error, handled).
+  private readonly onTlsClose = (): void => {
+    if (this.tlsState === SHUTDOWN || this.tlsState === FLUSHING) this.finishShutdown();
+    else if (this.tlsState !== CLOSED) this.fail(this.tlsState === DO_HANDSHAKE ? resetDuringHandshake() : null, 'close');
+  };
+
+  /** Closes now: no close_notify, buffered data dropped. */
+  override abort(): void {
+    this.closeRequested = true;
+    if (this.tlsState !== CLOSED) return this.fail(null, 'abort');
+    if (!this.rawGone) this.raw?.abort();
+  }
+
+  private reportAndFail(err: unknown, message: string): void {
+    this.tlsReactor.callExceptionHandler({ message, exception: err, transport: this, protocol: this.app });
+    this.fail(err instanceof Error ? err : new Error(String(err)), 'abort');
+  }
+
+  /**
+   * The one way down: records the first error, lets go of the TLS engine and closes the raw
+   * transport ('close' flushes what is queued, such as an alert; 'abort' drops it). The
+   * application hears of it once the socket is closed (finalize).
+   */
+  private fail(err: Error | null, how: 'close' | 'abort'): void {
+    if (this.tlsState === CLOSED) return;
+    if (this.failure === null) this.failure = err;
+    this.setTlsState(CLOSED);
+    this.stopTimer();
+    this.socket?.destroy();
+    if (this.rawGone || this.raw === null) return this.finalize();
+    if (how === 'abort') this.raw.abort();
+    else this.raw.close();
+  }
+
+  private finalize(): void {
+    if (this.finalized) return;
+    this.finalized = true;
+    this.stopTimer();
+    const err = this.failure;
+    // Plaintext already decrypted reaches the application before the loss (node-v0.x#8299).
+    if (!this.closeRequested && this.backlogBytes > 0) this.deliverBacklog(true);
+    this.backlog = [];
+    this.backlogBytes = 0;
+    const settle = this.upgradeSettle;
+    if (settle !== null) {
+      // startTls that never completed: the promise rejects, the protocol hears nothing.
+      this.upgradeSettle = null;
+      settle.reject(err ?? resetDuringHandshake());
+    } else if (this.appState !== APP_CON_LOST) {
+      this.appState = APP_CON_LOST;
+      try {
+        this.app.connectionLost?.(err);
+      } catch (e) {
+        this.tlsReactor.callExceptionHandler({ message: 'Fatal error: protocol.connectionLost() call failed.', exception: e, transport: this, protocol: this.app });
+      }
+    }
+    this.closeCallback?.(this);
+    if (err !== null && this.listenerCount('error') > 0) this.emit('error', err);
+    this.emit('close', err);
+  }
+
+  /** Closing or closed, also when the raw transport underneath is (cpython#118950). */
+  override isClosing(): boolean {
+    return this.closeRequested || this.tlsState === CLOSED || (this.raw !== null && this.raw.isClosing());
+  }
+
+  // ---- the rest of the interface ---------------------------------------------------------------
+
+  /**
+   * 'peercert' (the peer's certificate as tls.TLSSocket.getPeerCertificate() gives it), 'cipher',
+   * 'tlsProtocol' ('TLSv1.3', ...), 'alpnProtocol' (the negotiated protocol), 'tlsSocket' (Node's
+   * TLSSocket, to inspect only: getSession(), exportKeyingMaterial(); reading or writing it
+   * would corrupt the connection), or the raw transport's ('peername', 'sockname', 'socket').
+   */
+  override getExtraInfo(name: string, defaultValue?: unknown): unknown {
+    const socket = this.tlsState >= WRAPPED ? this.socket : null;
+    switch (name) {
+      case 'peercert': {
+        const cert = socket?.getPeerCertificate();
+        return cert !== undefined && Object.keys(cert).length > 0 ? cert : defaultValue;
+      }
+      case 'cipher':
+        return socket?.getCipher() ?? defaultValue;
+      case 'tlsProtocol':
+        return socket?.getProtocol() ?? defaultValue;
+      case 'alpnProtocol':
+        return typeof socket?.alpnProtocol === 'string' ? socket.alpnProtocol : defaultValue;
+      case 'tlsSocket':
+        return this.socket ?? defaultValue;
+      default:
+        return this.raw !== null ? this.raw.getExtraInfo(name, defaultValue) : defaultValue;
+    }
+  }
+
+  override getProtocol(): AnyProtocol {
+    return this.app;
+  }
+
+  override setProtocol(protocol: AnyProtocol): void {
+    this.app = protocol;
+    this.appIsBuffered = isBufferedProtocol(protocol);
+  }
+
+  /** @internal The raw transport's fd, or -1. */
+  override fileno(): number {
+    return this.raw !== null ? this.raw.fileno() : -1;
+  }
+}
