@@ -131,10 +131,12 @@ Napi::Value UnixAddress(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path;
   if (info.Length() > 0 && info[0].IsString()) path = info[0].As<Napi::String>().Utf8Value();
-  else if (info.Length() > 0 && info[0].IsBuffer()) {
-    auto b = info[0].As<Napi::Buffer<char>>();
-    path.assign(b.Data(), b.Length());
-  } else ThrowType(env, "path must be a string or Buffer");
+  else if (info.Length() > 0 && info[0].IsTypedArray()) {
+    // Any TypedArray, not just a Uint8Array: IsBuffer() is also true for a DataView, whose bytes
+    // Buffer::Data() cannot read (a generic "Invalid argument" Error, found by `npm run fuzz`).
+    Bytes b = ArgBytes(info, 0, "path");
+    path.assign(reinterpret_cast<const char*>(b.data), b.length);
+  } else ThrowType(env, "path must be a string or a Buffer / TypedArray");
   if (path.empty()) ThrowType(env, "AF_UNIX path must not be empty");
   bool abstract = path[0] == '\0';
 #ifndef __linux__

@@ -6,7 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { connect, type Socket as NetSocket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { startExample, type RunningServer } from './helpers/server.js';
-import { withTimeout } from './helpers/index.js';
+import { timeScale, withTimeout } from './helpers/index.js';
 
 const distRoot = fileURLToPath(new URL('..', import.meta.url)); // dist/
 const children = new Set<ChildProcess>();
@@ -14,7 +14,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs an example to completion (killed after timeoutMs); resolves with its exit status and output. */
 function runExample(rel: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
-  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const timeoutMs = (opts.timeoutMs ?? 10_000) * timeScale;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [distRoot + rel, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     children.add(child);

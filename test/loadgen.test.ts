@@ -6,7 +6,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { withTimeout } from './helpers/index.js';
+import { timeScale, withTimeout } from './helpers/index.js';
 
 const test = suite('loadgen');
 
@@ -14,7 +14,8 @@ const test = suite('loadgen');
 const loadgenPath = fileURLToPath(new URL('../../build/loadgen', import.meta.url));
 
 /** Short runs, few connections: the whole file takes seconds and little CPU. */
-const SHORT = ['--seconds', '0.3', '--warmup', '0.1'];
+// Longer under `npm run test:sanitize` (timeScale): the bit-flip tests must reach the 1000th byte.
+const SHORT = ['--seconds', String(0.3 * timeScale), '--warmup', '0.1'];
 
 interface TestServer {
   port: number;

@@ -803,7 +803,8 @@ test('selectWait: SIGUSR1 mid-wait is retried with the remaining time', async ()
 // 5. worker_threads
 // ---------------------------------------------------------------------------------------------
 
-const addonPath = fileURLToPath(new URL('../../build/Release/selectloop.node', import.meta.url));
+// The same build as the main thread's (the sanitizer build under `npm run test:sanitize`).
+const addonPath = process.env.SELECTLOOP_ADDON_PATH || fileURLToPath(new URL('../../build/Release/selectloop.node', import.meta.url));
 
 // CommonJS (eval workers are CJS): loads the addon by path, creates a pipe and an epoll (or poll),
 // waits, closes, posts a result. With workerData.hang it leaves a LoopWatcher armed and keeps

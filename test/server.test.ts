@@ -37,7 +37,9 @@ test("emits 'connection' with the transport, sets TCP_NODELAY on both ends, emit
       },
     };
     reactor.createConnection(() => clientProtocol, { host: '127.0.0.1', port });
-    reactor.callLater(50, () => reactor.stop());
+    // Until both ends are up (not a fixed 50 ms: under ASan on a loaded machine that is too short).
+    const untilConnected = () => (accepted && client ? reactor.stop() : reactor.callLater(5, untilConnected));
+    reactor.callLater(5, untilConnected);
     assert.not.ok(runBounded(reactor));
     assert.equal(events, ['connection']);
     assert.is(server.connections, 1);

@@ -13,6 +13,7 @@ import { RingQueue } from './ring-queue.js';
 import { TimerHeap } from './timer-heap.js';
 import { SignalPipe, toSignalNumber } from '../select/signals.js';
 import { alreadyRunning, checkCallback, reactorClosed } from './errors.js';
+import { countDebugReactor, debugFromEnvironment, trackUnclosed, untrackUnclosed, warnUnclosed, type ReactorStats } from './debug.js';
 
 /** The reader and writer of one fd, kept as its SelectorKey's data. Replaced, never mutated. */
 export interface FdHandles {
@@ -57,6 +58,14 @@ export interface ReactorResource {
 
 export interface ReactorOptions {
   selector?: BaseSelector<FdHandles>;
+  /** Debug mode (see setDebug); default: on if SELECTLOOP_DEBUG=1. */
+  debug?: boolean;
+}
+
+/** A reactor collected in debug mode without close(): it no longer counts as one in debug mode. */
+function reportUnclosedReactor(description: string): void {
+  countDebugReactor(-1);
+  warnUnclosed(description);
 }
 
 /** One wait never exceeds a day (asyncio's MAXIMUM_SELECT_TIMEOUT): huge delays cannot overflow. */
@@ -84,6 +93,17 @@ export class Reactor extends EventEmitter implements HandleOwner {
    */
   private readonly resourcesByFd: (ReactorResource | undefined)[] = [];
   private readonly otherResources = new Set<ReactorResource>();
+  // Debug mode and stats (see debug.ts). The counters are plain fields bumped once per iteration
+  // or per timer: cheaper than a branch on the debug flag. Clock reads happen in debug mode only.
+  private debugMode = false;
+  /** In debug mode, a callback that runs longer than this (ms) is reported ('slowCallback'). */
+  slowCallbackDuration = 100;
+  private iterations = 0;
+  private callbacksRun = 0;
+  private fdEvents = 0;
+  private timersFired = 0;
+  private idleMs = 0;
+  private busyMs = 0;
 
   constructor(options: ReactorOptions = {}) {
     super();
@@ -91,6 +111,7 @@ export class Reactor extends EventEmitter implements HandleOwner {
     const selector = options.selector;
     if (selector !== undefined && !(selector instanceof BaseSelector)) throw new TypeError('options.selector must be a BaseSelector');
     this.selector = selector ?? new DefaultSelector<FdHandles>();
+    this.setDebug(options.debug ?? debugFromEnvironment());
   }
 
   /**
@@ -289,6 +310,7 @@ export class Reactor extends EventEmitter implements HandleOwner {
     if (this.running) throw alreadyRunning('close');
     if (this.closedFlag) return;
     this.detach();
+    this.setDebug(false);
     // Closed first: a protocol that reconnects from connectionLost gets ERR_REACTOR_CLOSED
     // instead of adding resources forever.
     this.closedFlag = true;
@@ -338,7 +360,12 @@ export class Reactor extends EventEmitter implements HandleOwner {
     if (limitMs >= 0 && (timeout < 0 || limitMs < timeout)) timeout = limitMs;
 
     const selector = this.selector;
+    const debug = this.debugMode;
+    const waitStart = debug ? performance.now() : 0;
     const n = selector.selectReady(timeout);
+    if (debug) this.idleMs += performance.now() - waitStart;
+    this.iterations++;
+    this.fdEvents += n;
     const keys = selector.readyKeys;
     const masks = selector.readyEvents;
     const ready = this.ready;
@@ -360,15 +387,52 @@ export class Reactor extends EventEmitter implements HandleOwner {
     // Only what is queued now: callbacks scheduled by these run in the next iteration.
     this.inIteration = true;
     try {
-      for (let todo = ready.length; todo > 0; todo--) {
-        const handle = ready.shift()!;
-        if (!handle.cancelled) handle.run();
+      if (debug) this.runReadyDebug(ready.length);
+      else {
+        let ran = 0;
+        for (let todo = ready.length; todo > 0; todo--) {
+          const handle = ready.shift()!;
+          if (!handle.cancelled) {
+            handle.run();
+            ran++;
+          }
+        }
+        this.callbacksRun += ran;
       }
-      if (hasTimers) for (let t = timers.popDue(now); t !== undefined; t = timers.popDue(now)) t.run();
+      if (hasTimers) {
+        let fired = 0;
+        for (let t = timers.popDue(now); t !== undefined; t = timers.popDue(now), fired++) {
+          if (debug) this.runTimed(t);
+          else t.run();
+        }
+        this.timersFired += fired;
+        this.callbacksRun += fired;
+      }
     } finally {
       this.inIteration = false;
       if (hasTimers) timers.unmarkDue();
     }
+  }
+
+  /** The ready loop of debug mode: times each callback, reports the slow ones. */
+  private runReadyDebug(todo: number): void {
+    const ready = this.ready;
+    for (; todo > 0; todo--) {
+      const handle = ready.shift()!;
+      if (!handle.cancelled) {
+        this.runTimed(handle);
+        this.callbacksRun++;
+      }
+    }
+  }
+
+  private runTimed(handle: Handle): void {
+    const name = handle.callbackName;
+    const start = performance.now();
+    handle.run();
+    const ms = performance.now() - start;
+    this.busyMs += ms;
+    if (ms >= this.slowCallbackDuration) this.reportSlowCallback(handle, name, ms);
   }
 
   private checkCanRun(what: string): void {
@@ -499,6 +563,39 @@ export class Reactor extends EventEmitter implements HandleOwner {
     this.signalHandlers.delete(signum);
     this.signalPipe?.restore(signum);
     return true;
+  }
+
+  // ---- debug mode ----------------------------------------------------------------------------
+
+  /**
+   * Debug mode: callbacks slower than slowCallbackDuration are reported (event 'slowCallback'
+   * (info), else stderr); a reactor, transport or Socket collected without close() is reported
+   * as a ResourceWarning (process 'warning' event); stats() measures idleMs/busyMs.
+   */
+  setDebug(enabled: boolean): void {
+    if (typeof enabled !== 'boolean') throw new TypeError(`enabled must be a boolean, not ${typeof enabled}`);
+    if (enabled === this.debugMode || (enabled && this.closedFlag)) return;
+    this.debugMode = enabled;
+    countDebugReactor(enabled ? 1 : -1);
+    // A reactor dropped without close() leaks its selector fd (asyncio: "unclosed event loop").
+    if (enabled) trackUnclosed(this, { description: `<Reactor ${this.selector.constructor.name}>`, report: reportUnclosedReactor });
+    else untrackUnclosed(this);
+  }
+
+  getDebug(): boolean {
+    return this.debugMode;
+  }
+
+  /** Counters since the reactor was made (libuv's uv_metrics). */
+  stats(): ReactorStats {
+    const { iterations, callbacksRun, fdEvents, timersFired, idleMs, busyMs } = this;
+    return { iterations, callbacksRun, fdEvents, timersFired, idleMs, busyMs };
+  }
+
+  private reportSlowCallback(handle: Handle, name: string, durationMs: number): void {
+    const message = `Executing <${handle.constructor.name} ${name}> took ${(durationMs / 1000).toFixed(3)} seconds`;
+    if (this.listenerCount('slowCallback') > 0) this.emit('slowCallback', { message, handle, name, durationMs });
+    else process.stderr.write(`selectloop: ${message}\n`);
   }
 
   // ---- errors --------------------------------------------------------------------------------

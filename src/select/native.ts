@@ -1,5 +1,6 @@
 // The compiled addon (cpp/). Every wrapped system call returns its result or -errno; see
 // cpp/common.h for the convention and errors.ts for how a negative result becomes an error.
+import { createRequire } from 'node:module';
 import { loadAddon } from './load-addon.js';
 
 export interface LoopWatcherNative {
@@ -115,4 +116,6 @@ export interface NativeBinding {
   Resolver: new () => ResolverNative;
 }
 
-export const native = loadAddon().binding as NativeBinding;
+// An explicit build (the sanitizer build of `npm run test:sanitize` / `fuzz`): that file or nothing.
+const addonOverride = process.env.SELECTLOOP_ADDON_PATH;
+export const native = (addonOverride ? createRequire(import.meta.url)(addonOverride) : loadAddon().binding) as NativeBinding;

@@ -8,6 +8,7 @@ import { toBytes } from '../select/fds.js';
 import { AF_INET, AF_UNIX, MSG_TRUNC, SOCK_STREAM, SOMAXCONN, familyName, typeName } from './constants.js';
 import { toSockaddr, type Address } from './address.js';
 import { readSlab, readSlabOffset, takeRead } from './read-slab.js';
+import { socketDebugEnabled, trackUnclosed, untrackUnclosed, warnUnclosed } from '../loop/debug.js';
 import { datagramNative } from './datagram-native.js';
 
 const scratch = new Int32Array(2);
@@ -28,6 +29,11 @@ function checkSize(value: unknown, name: string): number {
   return n;
 }
 
+/** Debug mode: a Socket collected without close() or detach() is reported (a ResourceWarning). */
+function trackSocket(sock: Socket): void {
+  trackUnclosed(sock, { description: `<Socket fd=${sock.fileno()} family=${sock.family} type=${sock.type}>`, report: warnUnclosed });
+}
+
 export class Socket {
   private fd: number;
   readonly family: number;
@@ -42,6 +48,7 @@ export class Socket {
     this.family = family;
     this.type = type;
     this.blocking = true;
+    if (socketDebugEnabled()) trackSocket(this);
   }
 
   /** Wraps an existing socket fd, taking ownership of it (family and type are read from it). */
@@ -55,6 +62,7 @@ export class Socket {
   static adopt(fd: number, family: number, type: number, blocking: boolean): Socket {
     const sock = Object.create(Socket.prototype) as Socket;
     Object.assign(sock, { fd, family, type, blocking });
+    if (socketDebugEnabled()) trackSocket(sock);
     return sock;
   }
 
@@ -71,6 +79,7 @@ export class Socket {
     if (this.fd < 0) return;
     const fd = this.fd;
     this.fd = -1;
+    untrackUnclosed(this);
     check(native.close(fd), 'close');
   }
 
@@ -82,6 +91,7 @@ export class Socket {
   detach(): number {
     const fd = this.fd;
     this.fd = -1;
+    untrackUnclosed(this);
     return fd;
   }
 

@@ -7,7 +7,8 @@ import { native } from '../select/native.js';
 import { osError, isWouldBlock, ERRNO, ValueError } from '../select/errors.js';
 import { SoleReaderHandle, type Reactor, type ReactorResource } from '../loop/reactor.js';
 import { reactorClosed } from '../loop/errors.js';
-import { NO_ARGS } from '../loop/handle.js';
+import { Handle, NO_ARGS } from '../loop/handle.js';
+import { trackUnclosed, untrackUnclosed, warnUnclosed } from '../loop/debug.js';
 import { EVENT_READ } from '../selectors/index.js';
 import { SHUT_WR } from './constants.js';
 import { isBufferedProtocol, type AnyProtocol, type BufferedProtocol, type Protocol } from './protocols.js';
@@ -122,6 +123,9 @@ export class Transport extends EventEmitter implements ReactorResource {
     this.protocol = protocol;
     this.buffered = isBufferedProtocol(protocol);
     reactor.addResource(this, fd);
+    // Debug mode: reported if collected unclosed, which happens with its reactor (which holds every
+    // live transport) dropped without close().
+    if (reactor.getDebug()) trackUnclosed(this, { description: `<Transport ${kind} fd=${fd}>`, report: warnUnclosed });
   }
 
   private get isSocket(): boolean {
@@ -549,6 +553,7 @@ export class Transport extends EventEmitter implements ReactorResource {
     this.reactor.removeWriter(fd);
     native.close(fd);
     this.fd = -1;
+    untrackUnclosed(this);
     this.reactor.removeResource(this, fd);
     this.onClose?.(this, fd);
     if (err !== null && this.listenerCount('error') > 0) this.emit('error', err);

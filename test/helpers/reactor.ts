@@ -1,10 +1,11 @@
 // Driving a Reactor from tests: always bounded in time.
 import type { Reactor } from '../../src/loop/index.js';
+import { timeScale } from './index.js';
 
 /** Runs the reactor until stop() or limitMs; returns true if the limit was hit. */
 export function runBounded(reactor: Reactor, limitMs = 10_000): boolean {
   let hit = false;
-  const t = reactor.callLater(limitMs, () => {
+  const t = reactor.callLater(limitMs * timeScale, () => {
     hit = true;
     reactor.stop();
   });

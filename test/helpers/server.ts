@@ -1,6 +1,7 @@
 // Starts an example server as a child process and reads the port it prints.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { timeScale } from './index.js';
 
 export interface RunningServer {
   child: ChildProcess;
@@ -11,7 +12,7 @@ export interface RunningServer {
 
 const distRoot = fileURLToPath(new URL('../..', import.meta.url)); // dist/
 
-export function startExample(relPath: string, args: string[] = [], timeoutMs = 10_000): Promise<RunningServer> {
+export function startExample(relPath: string, args: string[] = [], timeoutMs = 10_000 * timeScale): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [distRoot + relPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
