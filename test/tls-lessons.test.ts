@@ -1,52 +1,19 @@
 // TLS: the bugs other stacks shipped (LESSONS-v2.md, section c), each a test. The peers are
 // node:tls sockets in this process, some over a relay Duplex that lets the test prepend bytes to
 // the first flight or send a TCP FIN without close_notify.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as nodeTls from 'node:tls';
 import * as net from 'node:net';
 import { Duplex } from 'node:stream';
-import { Reactor } from '../src/loop/index.js';
 import '../src/transports/index.js';
 import { TlsTransport, type BufferedProtocol, type Protocol, type Transport } from '../src/transports/index.js';
-import { openFdCount, withTimeout } from './helpers/index.js';
+import { withTimeout } from './helpers/index.js';
 import { makeTestCerts, NO_OPENSSL_MESSAGE } from './helpers/tls-certs.js';
-import { warmUpNodeTls, Recorder, assertNothingLeft, patternBytes, waitFor } from './helpers/tls.js';
+import { tlsSuite, code, Recorder, patternBytes, waitFor } from './helpers/tls.js';
 
 const certs = makeTestCerts();
 
-interface Ctx {
-  reactor: Reactor;
-  fds: number;
-}
-
-const t = suite<Ctx>('tls-lessons');
-
-t.before(async () => {
-  if (certs !== null) await warmUpNodeTls(certs.serverKey, certs.serverCert);
-});
-
-t.before.each((ctx) => {
-  ctx.reactor = new Reactor();
-  ctx.reactor.attach();
-  ctx.fds = openFdCount();
-});
-
-t.after.each(async (ctx) => {
-  try {
-    await assertNothingLeft(ctx.reactor, ctx.fds);
-  } catch (err) {
-    console.error(err); // uvu does not report a failing hook by itself
-    throw err;
-  } finally {
-    ctx.reactor.detach();
-    ctx.reactor.close();
-  }
-});
-
-function code(err: unknown): string | undefined {
-  return (err as { code?: string } | null | undefined)?.code;
-}
+const t = tlsSuite('tls-lessons', certs);
 
 /** A Duplex over a TCP socket for a node:tls client: can prepend bytes to the first write, and end TCP behind TLS's back. */
 class Relay extends Duplex {

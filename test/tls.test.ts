@@ -2,7 +2,6 @@
 // certificates made for the test by the openssl CLI: trusted, untrusted, wrong servername, ALPN,
 // client certificates, 4 MiB byte-exact both ways, an upgrade in place, abort during the
 // handshake, and the attach requirement. Every test ends with nothing registered or open.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as nodeTls from 'node:tls';
 import * as net from 'node:net';
@@ -11,42 +10,11 @@ import '../src/transports/index.js';
 import { TlsTransport, ValueError, type Protocol, type Transport } from '../src/transports/index.js';
 import { openFdCount, withTimeout } from './helpers/index.js';
 import { makeTestCerts, NO_OPENSSL_MESSAGE } from './helpers/tls-certs.js';
-import { warmUpNodeTls, Recorder, FlowEcho, assertNothingLeft, patternBytes, waitFor } from './helpers/tls.js';
+import { tlsSuite, code, Recorder, FlowEcho, patternBytes, waitFor } from './helpers/tls.js';
 
 const certs = makeTestCerts();
 
-interface Ctx {
-  reactor: Reactor;
-  fds: number;
-}
-
-const t = suite<Ctx>('tls');
-
-t.before(async () => {
-  if (certs !== null) await warmUpNodeTls(certs.serverKey, certs.serverCert);
-});
-
-t.before.each((ctx) => {
-  ctx.reactor = new Reactor();
-  ctx.reactor.attach();
-  ctx.fds = openFdCount();
-});
-
-t.after.each(async (ctx) => {
-  try {
-    await assertNothingLeft(ctx.reactor, ctx.fds);
-  } catch (err) {
-    console.error(err); // uvu does not report a failing hook by itself
-    throw err;
-  } finally {
-    ctx.reactor.detach();
-    ctx.reactor.close();
-  }
-});
-
-function code(err: unknown): string | undefined {
-  return (err as { code?: string } | null | undefined)?.code;
-}
+const t = tlsSuite('tls', certs);
 
 if (certs === null) {
   console.log(NO_OPENSSL_MESSAGE);

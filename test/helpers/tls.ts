@@ -1,7 +1,9 @@
 // Shared pieces of the TLS tests: a recording protocol, an echo protocol that honours flow
 // control, bounded waits, and the check that nothing stays registered or open.
 import * as assert from 'uvu/assert';
-import type { Reactor } from '../../src/loop/index.js';
+import { suite } from 'uvu';
+import { Reactor } from '../../src/loop/index.js';
+import '../../src/transports/index.js';
 import type { Protocol, Transport } from '../../src/transports/index.js';
 import { openFdCount } from './index.js';
 
@@ -131,4 +133,42 @@ export async function warmUpNodeTls(key: Buffer, cert: Buffer): Promise<void> {
     c.resume();
   });
   await new Promise<void>((r) => server.close(() => r()));
+}
+
+export interface TlsSuiteContext {
+  reactor: Reactor;
+  fds: number;
+}
+
+/**
+ * A uvu suite whose every test gets a fresh attached reactor and ends with nothing registered or
+ * open (checked, then the reactor is closed); Node's TLS is warmed up once when certs exist.
+ */
+export function tlsSuite(name: string, certs: { serverKey: Buffer; serverCert: Buffer } | null) {
+  const s = suite<TlsSuiteContext>(name);
+  s.before(async () => {
+    if (certs !== null) await warmUpNodeTls(certs.serverKey, certs.serverCert);
+  });
+  s.before.each((ctx) => {
+    ctx.reactor = new Reactor();
+    ctx.reactor.attach();
+    ctx.fds = openFdCount();
+  });
+  s.after.each(async (ctx) => {
+    try {
+      await assertNothingLeft(ctx.reactor, ctx.fds);
+    } catch (err) {
+      console.error(err); // uvu does not report a failing hook by itself
+      throw err;
+    } finally {
+      ctx.reactor.detach();
+      ctx.reactor.close();
+    }
+  });
+  return s;
+}
+
+/** The `code` of an error-like value, if any. */
+export function code(err: unknown): string | undefined {
+  return (err as { code?: string } | null | undefined)?.code;
 }
