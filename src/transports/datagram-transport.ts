@@ -24,6 +24,7 @@ import { isReadSlabView } from './read-slab.js';
 import { BATCH, datagramAt, knownSockaddr, receiveBatch, senderAt } from './datagram-receive.js';
 import { transportClosedError } from './stream-transport.js';
 import { TransportSocket } from './transport-socket.js';
+import { DEFAULT_HIGH, DEFAULT_LOW, tellProtocol, waterMarks } from './write-flow.js';
 import { reactorClosed } from '../loop/errors.js';
 import type { ReactorResource } from '../loop/reactor.js';
 
@@ -40,8 +41,6 @@ const WRITE_BATCHES = 16;
 export const DATAGRAM_OVERHEAD = 32;
 /** The send queue's cap in counted bytes: past it a datagram is dropped with errorReceived(ENOBUFS). */
 export const DATAGRAM_QUEUE_CAP = 16 * 1024 * 1024;
-const DEFAULT_HIGH = 64 * 1024;
-const DEFAULT_LOW = 16 * 1024;
 
 const NEG_ENOBUFS = -ERRNO.ENOBUFS;
 const NEG_ECONNREFUSED = -ERRNO.ECONNREFUSED;
@@ -419,14 +418,9 @@ export class DatagramTransport implements ReactorResource {
 
   /** Sets the water marks (bytes); high defaults to 4 × low, low to high / 4. Re-evaluated at once. */
   setWriteBufferLimits({ high, low }: { high?: number; low?: number } = {}): void {
-    for (const [name, v] of [['high', high], ['low', low]] as const) {
-      if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) throw new ValueError(`${name} must be a non-negative integer, got ${String(v)}`);
-    }
-    const h = high ?? (low !== undefined ? 4 * low : DEFAULT_HIGH);
-    const l = low ?? (high !== undefined ? Math.floor(h / 4) : DEFAULT_LOW);
-    if (h < l) throw new ValueError(`high (${h}) must be >= low (${l})`);
-    this.high = h;
-    this.low = l;
+    const marks = waterMarks(high, low);
+    this.high = marks.high;
+    this.low = marks.low;
     this.maybePauseProtocol();
     this.maybeResumeProtocol();
   }
@@ -438,21 +432,13 @@ export class DatagramTransport implements ReactorResource {
   private maybePauseProtocol(): void {
     if (this.protocolPaused || this.queuedBytes <= this.high) return;
     this.protocolPaused = true;
-    try {
-      this.protocol.pauseWriting?.();
-    } catch (err) {
-      this.reactor.callExceptionHandler({ message: 'protocol.pauseWriting() failed', exception: err, transport: this, protocol: this.protocol });
-    }
+    tellProtocol(this.reactor, this, this.protocol, 'pauseWriting');
   }
 
   private maybeResumeProtocol(): void {
     if (!this.protocolPaused || this.queuedBytes > this.low) return;
     this.protocolPaused = false;
-    try {
-      this.protocol.resumeWriting?.();
-    } catch (err) {
-      this.reactor.callExceptionHandler({ message: 'protocol.resumeWriting() failed', exception: err, transport: this, protocol: this.protocol });
-    }
+    tellProtocol(this.reactor, this, this.protocol, 'resumeWriting');
   }
 
   // ---- closing -------------------------------------------------------------------------------

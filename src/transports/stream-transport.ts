@@ -11,14 +11,13 @@ import { Handle, NO_ARGS } from '../loop/handle.js';
 import { trackUnclosed, untrackUnclosed, warnUnclosed } from '../loop/debug.js';
 import { EVENT_READ } from '../selectors/index.js';
 import { SHUT_WR } from './constants.js';
+import { DEFAULT_HIGH, DEFAULT_LOW, tellProtocol, waterMarks } from './write-flow.js';
 import { isBufferedProtocol, type AnyProtocol, type BufferedProtocol, type Protocol } from './protocols.js';
 import { toBytes } from '../select/fds.js';
 import { isReadSlabView, readSlab, readSlabOffset, takeRead } from './read-slab.js';
 import { TransportSocket } from './transport-socket.js';
 
 const MIN_READ = 64 * 1024;
-const DEFAULT_HIGH = 64 * 1024;
-const DEFAULT_LOW = 16 * 1024;
 const NEG_ECONNRESET = -ERRNO.ECONNRESET;
 const NEG_EPIPE = -ERRNO.EPIPE;
 
@@ -377,13 +376,8 @@ export class Transport extends EventEmitter implements ReactorResource {
    * current max is kept.
    */
   setWriteBufferLimits({ high, low, max }: { high?: number; low?: number; max?: number } = {}): void {
-    for (const [name, v] of [['high', high], ['low', low]] as const) {
-      if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) throw new ValueError(`${name} must be a non-negative integer, got ${String(v)}`);
-    }
     if (max !== undefined && (typeof max !== 'number' || !(Number.isInteger(max) || max === Infinity) || max < 0)) throw new ValueError(`max must be a non-negative integer or Infinity, got ${String(max)}`);
-    const h = high ?? (low !== undefined ? 4 * low : DEFAULT_HIGH);
-    const l = low ?? (high !== undefined ? Math.floor(h / 4) : DEFAULT_LOW);
-    if (h < l) throw new ValueError(`high (${h}) must be >= low (${l})`);
+    const { high: h, low: l } = waterMarks(high, low);
     const m = max ?? this.limits?.max ?? Infinity;
     if (m < h) throw new ValueError(`max (${m}) must be >= high (${h})`);
     this.limits = { high: h, low: l, max: m };
@@ -438,21 +432,13 @@ export class Transport extends EventEmitter implements ReactorResource {
   private maybePauseProtocol(): void {
     if (this.protocolPaused || this.queuedBytes <= (this.limits ?? DEFAULT_LIMITS).high) return;
     this.protocolPaused = true;
-    try {
-      this.protocol.pauseWriting?.();
-    } catch (err) {
-      this.reactor.callExceptionHandler({ message: 'protocol.pauseWriting() failed', exception: err, transport: this, protocol: this.protocol });
-    }
+    tellProtocol(this.reactor, this, this.protocol, 'pauseWriting');
   }
 
   private maybeResumeProtocol(): void {
     if (!this.protocolPaused || this.queuedBytes > (this.limits ?? DEFAULT_LIMITS).low) return;
     this.protocolPaused = false;
-    try {
-      this.protocol.resumeWriting?.();
-    } catch (err) {
-      this.reactor.callExceptionHandler({ message: 'protocol.resumeWriting() failed', exception: err, transport: this, protocol: this.protocol });
-    }
+    tellProtocol(this.reactor, this, this.protocol, 'resumeWriting');
   }
 
   // ---- closing -------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import { Transport, transportClosedError } from './stream-transport.js';
 import { isBufferedProtocol, type AnyProtocol, type BufferedProtocol, type Protocol } from './protocols.js';
 import { isReadSlabView } from './read-slab.js';
 import { nodeTls, type TlsConfig } from './tls-options.js';
+import { tellProtocol } from './write-flow.js';
 
 const requireBuiltin = createRequire(import.meta.url);
 
@@ -563,11 +564,7 @@ export class TlsTransport extends Transport {
     if (size > 0) this.drainOwed = true;
     if (size <= this.highWater) return;
     this.appWritePaused = true;
-    try {
-      this.app.pauseWriting?.();
-    } catch (err) {
-      this.tlsReactor.callExceptionHandler({ message: 'protocol.pauseWriting() failed', exception: err, transport: this, protocol: this.app });
-    }
+    tellProtocol(this.tlsReactor, this, this.app, 'pauseWriting');
   }
 
   private checkWriteResume(): void {
@@ -575,11 +572,7 @@ export class TlsTransport extends Transport {
     const size = this.getWriteBufferSize();
     if (this.appWritePaused && size <= this.lowWater) {
       this.appWritePaused = false;
-      try {
-        this.app.resumeWriting?.();
-      } catch (err) {
-        this.tlsReactor.callExceptionHandler({ message: 'protocol.resumeWriting() failed', exception: err, transport: this, protocol: this.app });
-      }
+      tellProtocol(this.tlsReactor, this, this.app, 'resumeWriting');
     }
     if (size === 0 && this.drainOwed) {
       this.drainOwed = false;
