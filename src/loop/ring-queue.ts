@@ -39,6 +39,7 @@ export class RingQueue<T> {
   private grow(): void {
     const old = this.items;
     const next = new Array<T | undefined>(old.length * 2);
+    // Stryker disable next-line EqualityOperator: copying one slot too many (i <= count) writes old[head] into next[count], the slot the push that triggered grow() overwrites at once
     for (let i = 0; i < this.count; i++) next[i] = old[(this.head + i) & this.mask];
     this.items = next;
     this.head = 0;
