@@ -2,6 +2,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openSync, closeSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import * as sel from '../src/select/index.js';
 import { select, poll, epoll, kqueue, kevent, devpoll, ValueError, KeyError, OSError, FD_SETSIZE } from '../src/select/index.js';
 import { POLLIN, POLLOUT, POLLPRI, POLLHUP, POLLNVAL, EPOLLIN, EPOLLOUT, EPOLLHUP, EPOLLERR } from '../src/select/index.js';
@@ -279,4 +281,23 @@ test('kqueue(), kevent() and devpoll() throw ERR_UNSUPPORTED_PLATFORM where miss
 });
 
 void POLLPRI;
+// Blocking: with no timeout (or Infinity) select() waits for the fd, here written by a child
+// ~200 ms later (a 1 ms wait would return the empty sets first). Bounded: the child then exits.
+for (const timeout of [undefined, null, Infinity]) {
+  test(`select(..., ${timeout}) blocks until an fd is ready`, async () => {
+    const [r, w] = pipe();
+    const child = spawn('sh', ['-c', 'sleep 0.2; printf x'], { stdio: ['ignore', w, 'ignore'] });
+    const exited = once(child, 'exit');
+    closeFd(w);
+    try {
+      const [rr, ww, xx] = select([r], [], [], timeout);
+      assert.equal([rr, ww, xx], [[r], [], []]);
+      assert.is(read(r, 10).toString(), 'x');
+    } finally {
+      await exited;
+      closeFd(r);
+    }
+  });
+}
+
 test.run();

@@ -34,6 +34,7 @@ export function select<R, W, X>(
     if (typeof timeout !== 'number') throw new TypeError(`timeout must be a number, null or undefined, not ${typeof timeout}`);
     if (Number.isNaN(timeout)) throw new ValueError('timeout must not be NaN');
     if (timeout < 0) throw new ValueError('timeout must be non-negative');
+    // Stryker disable next-line ConditionalExpression: passing Infinity on blocks too (native RetryWait clamps each wait to INT_MAX ms and waits again)
     ms = timeout === Infinity ? -1 : timeout;
   }
   const lists = [fdsOf(rlist, 'rlist'), fdsOf(wlist, 'wlist'), fdsOf(xlist, 'xlist')];
