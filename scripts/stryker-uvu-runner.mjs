@@ -4,7 +4,8 @@
 // - dryRun runs every file with scripts/stryker-uvu-coverage.mjs preloaded, which records the
 //   mutants each process (and any node process it starts) executed; that is the file's coverage, so
 //   Stryker can use coverageAnalysis "perTest".
-// - mutantRun runs only the files covering the mutant, cheapest first, in fresh processes with the
+// - mutantRun runs only the files covering the mutant (those that killed mutants of the same
+//   source file first, then the quickest), in fresh processes with the
 //   mutant active from the start (so static mutants are handled too), stops at the first failing
 //   file (unless disableBail), and reports a timeout when a file overruns its budget or the
 //   mutant's hit limit is exceeded.
@@ -52,6 +53,8 @@ class UvuFilesTestRunner {
   root = process.cwd();
   children = new Set();
   times;
+  /** source file -> test id -> mutants of that file the test killed (in this process). */
+  killsBySource = {};
 
   constructor(logger) {
     this.log = logger;
@@ -154,7 +157,12 @@ class UvuFilesTestRunner {
 
   async mutantRun(options) {
     this.times ??= JSON.parse(readFileSync(join(this.root, timesFile), 'utf8'));
-    const ids = (options.testFilter ?? Object.keys(this.times)).slice().sort((a, b) => (this.times[a] ?? 0) - (this.times[b] ?? 0));
+    // Files that killed mutants of this source file before go first (most kills first), then the
+    // rest, quickest first: a mutant is usually killed by the tests of its own module.
+    const kills = (this.killsBySource[options.activeMutant.fileName] ??= {});
+    const ids = (options.testFilter ?? Object.keys(this.times))
+      .slice()
+      .sort((a, b) => (kills[b] ?? 0) - (kills[a] ?? 0) || (this.times[a] ?? 0) - (this.times[b] ?? 0));
     const deadline = Date.now() + options.timeout;
     const env = { __STRYKER_ACTIVE_MUTANT__: options.activeMutant.id };
     if (options.hitLimit !== undefined) env.STRYKER_UVU_HIT_LIMIT = String(options.hitLimit);
@@ -171,6 +179,7 @@ class UvuFilesTestRunner {
       if (r.hitLimitReached) return { status: MutantRunStatus.Timeout, reason: `hit limit reached in ${id}` };
       if (r.failed > 0) {
         killedBy.push(id);
+        kills[id] = (kills[id] ?? 0) + 1;
         failureMessage ??= r.output.slice(-2000);
         if (!options.disableBail) break;
       }
