@@ -5,6 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { select, ValueError, FD_SETSIZE } from '../src/select/index.js';
 import { checkMask } from '../src/select/mask.js';
+import { fileobjToFd } from '../src/select/fileobj.js';
+import { pipe, read, write, closeFd, setBlocking, getBlocking } from '../src/select/fds.js';
 import { Reactor } from '../src/loop/index.js';
 import { throwsExactly } from './helpers/assertions.js';
 
@@ -53,6 +55,51 @@ test('reactor callbacks: the argument is named and what was passed instead', asy
   const err = await Reactor.run({} as never).catch((e: unknown) => e);
   assert.instance(err, TypeError);
   assert.is((err as Error).message, 'main must be a function, not object');
+});
+
+test('fileobjToFd(): fds in [0, 2^31 - 1], from a number or a fileno() of an object or function', () => {
+  assert.is(fileobjToFd(0), 0);
+  assert.is(fileobjToFd(0x7fffffff), 0x7fffffff);
+  assert.is(fileobjToFd({ fileno: () => 7 }), 7);
+  assert.is(fileobjToFd(Object.assign(() => 0, { fileno: () => 8 })), 8);
+  assert.is(message(() => fileobjToFd(-1), ValueError), 'Invalid file descriptor: -1 (from -1)');
+  assert.is(message(() => fileobjToFd(2 ** 31), ValueError), 'Invalid file descriptor: 2147483648 (from 2147483648)');
+  assert.is(message(() => fileobjToFd(1.5), ValueError), 'Invalid file descriptor: 1.5 (from 1.5)');
+  assert.is(message(() => fileobjToFd({ fileno: () => '3' }), ValueError), "Invalid file descriptor: '3' (from { fileno: [Function: fileno] })");
+  assert.is(message(() => fileobjToFd(null), ValueError), 'Invalid file object: null');
+  assert.is(message(() => fileobjToFd('3'), ValueError), "Invalid file object: '3'");
+  assert.is(message(() => fileobjToFd({ fileno: 3 }), ValueError), 'Invalid file object: { fileno: 3 }');
+  const throwing = {
+    fileno(): number {
+      throw new Error('closed');
+    },
+  };
+  assert.is(message(() => fileobjToFd(throwing), ValueError), 'Invalid file object: { fileno: [Function: fileno] } (fileno() threw: Error: closed)');
+});
+
+test('fd helpers: bad counts, data and flags are named; short reads come back trimmed', () => {
+  const [r, w] = pipe();
+  try {
+    assert.is(message(() => read(r, '1' as never), TypeError), 'n must be a number, not string');
+    assert.is(message(() => read(r, -1), RangeError), 'n must be a non-negative integer, got -1');
+    assert.is(message(() => read(r, 1.5), RangeError), 'n must be a non-negative integer, got 1.5');
+    assert.is(message(() => write(w, 5 as never), TypeError), 'data must be a Uint8Array, Buffer or string');
+    assert.is(message(() => setBlocking(r, 1 as never), TypeError), 'blocking must be a boolean');
+    assert.is(getBlocking(r), true);
+    setBlocking(r, false);
+    assert.is(getBlocking(r), false);
+    // Any typed array goes out as its bytes; a DataView too.
+    const words = new Uint16Array([0x4241, 0x4443]);
+    assert.is(write(w, words as never), 4);
+    assert.is(write(w, new DataView(new Uint8Array([0x45, 0x46, 0x47]).buffer, 1, 1) as never), 1);
+    assert.is(read(r, 0).length, 0);
+    const got = read(r, 100);
+    assert.is(got.length, 5);
+    assert.equal([...got], [...new Uint8Array(words.buffer), 0x46]);
+  } finally {
+    closeFd(r);
+    closeFd(w);
+  }
 });
 
 test.run();
