@@ -40,8 +40,8 @@ export interface TransportExtra {
   [key: string]: unknown;
 }
 
-/** The transport failed because its write buffer passed the hard limit (setWriteBufferLimits({ max })). */
-function writeBufferFull(queued: number, max: number): Error {
+/** @internal The transport failed because its write buffer passed the hard limit (setWriteBufferLimits({ max })). */
+export function writeBufferFull(queued: number, max: number): Error {
   const err = new Error(`write buffer of ${queued} bytes is above its limit of ${max} (the protocol kept writing after pauseWriting())`) as Error & { code: string };
   err.code = 'ERR_WRITE_BUFFER_FULL';
   return err;
