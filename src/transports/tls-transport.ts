@@ -103,7 +103,9 @@ interface EngineHandle {
   onreadstop: (this: EngineHandle) => number;
   close: (this: EngineHandle, cb: () => void) => void;
   [OWNER]: TlsTransport;
+  [CLOSE_HANDLE]: (this: EngineHandle, cb: () => void) => void; // JSStreamSocket's own close
 }
+const CLOSE_HANDLE = Symbol('JSStreamSocket close');
 
 function engineHandleOf(socket: NodeTls.TLSSocket, duplex: Duplex): EngineHandle | null {
   const tlsWrap = (socket as unknown as { _handle?: { _parent?: unknown; _parentWrap?: { stream?: unknown; _handle?: unknown } } })._handle;
@@ -128,6 +130,10 @@ function engineReadStart(this: EngineHandle): number {
 function engineReadStop(this: EngineHandle): number {
   this[OWNER]['setEngineReading'](false);
   return 0;
+}
+function engineClose(this: EngineHandle, cb: () => void): void {
+  this[OWNER]['cancelEngineRequests']();
+  this[CLOSE_HANDLE](cb);
 }
 function finishEngineWrite(tls: TlsTransport): void {
   tls['completeEngineWrite']();
@@ -359,11 +365,8 @@ export class TlsTransport extends Transport {
       engine.onshutdown = engineShutdown;
       engine.onreadstart = engineReadStart;
       engine.onreadstop = engineReadStop;
-      const closeHandle = engine.close;
-      engine.close = function (this: EngineHandle, cb: () => void): void {
-        this[OWNER]['cancelEngineRequests']();
-        closeHandle.call(this, cb);
-      };
+      engine[CLOSE_HANDLE] = engine.close;
+      engine.close = engineClose;
       this.engine = engine;
       this.duplexFull = duplex.readableFlowing !== true; // JSStreamSocket pauses it until the engine reads
     }
