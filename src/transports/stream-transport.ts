@@ -277,7 +277,7 @@ export class Transport extends EventEmitter implements ReactorResource {
    * megamorphic keyed load, ~2 % of an echo server's CPU when done per message. eventemitter3
    * keeps _eventsCount, the number of event names with listeners.
    */
-  private hasDataListener(): boolean {
+  protected hasDataListener(): boolean {
     return (this as unknown as { _eventsCount: number })._eventsCount > 0 && this.listenerCount('data') > 0;
   }
 

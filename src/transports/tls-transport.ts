@@ -513,7 +513,7 @@ export class TlsTransport extends Transport {
     } catch (err) {
       return this.reportAndFail(err, `Fatal error: protocol.${this.appIsBuffered ? 'getBuffer()/bufferUpdated()' : 'dataReceived()'} call failed.`);
     }
-    if (this.listenerCount('data') > 0) this.emit('data', chunk);
+    if (this.hasDataListener()) this.emit('data', chunk);
   }
 
   private scheduleDelivery(): void {
@@ -690,7 +690,7 @@ export class TlsTransport extends Transport {
   }
 
   private checkWriteResume(): void {
-    if (this.tlsState === CLOSED) return;
+    if (this.tlsState === CLOSED || !(this.appWritePaused || this.drainOwed)) return;
     const size = this.getWriteBufferSize();
     if (this.appWritePaused && size <= this.lowWater) {
       this.appWritePaused = false;
@@ -698,7 +698,7 @@ export class TlsTransport extends Transport {
     }
     if (size === 0 && this.drainOwed) {
       this.drainOwed = false;
-      if (this.listenerCount('drain') > 0) this.emit('drain');
+      if ((this as unknown as { _eventsCount: number })._eventsCount > 0 && this.listenerCount('drain') > 0) this.emit('drain');
     }
   }
 
