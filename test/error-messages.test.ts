@@ -7,6 +7,9 @@ import { select, ValueError, FD_SETSIZE } from '../src/select/index.js';
 import { checkMask } from '../src/select/mask.js';
 import { fileobjToFd } from '../src/select/fileobj.js';
 import { pipe, read, write, closeFd, setBlocking, getBlocking } from '../src/select/fds.js';
+import { native } from '../src/select/native.js';
+import { OSError } from '../src/select/errors.js';
+import { constants } from 'node:os';
 import { Reactor } from '../src/loop/index.js';
 import { throwsExactly } from './helpers/assertions.js';
 
@@ -75,6 +78,12 @@ test('fileobjToFd(): fds in [0, 2^31 - 1], from a number or a fileno() of an obj
     },
   };
   assert.is(message(() => fileobjToFd(throwing), ValueError), 'Invalid file object: { fileno: [Function: fileno] } (fileno() threw: Error: closed)');
+  // Objects are shown one level deep only.
+  const deep = { a: { b: 1 } };
+  assert.is(message(() => fileobjToFd(deep), ValueError), 'Invalid file object: { a: [Object] }');
+  assert.is(message(() => fileobjToFd({ a: { b: 1 }, fileno: () => -1 }), ValueError), 'Invalid file descriptor: -1 (from { a: [Object], fileno: [Function: fileno] })');
+  const deepThrowing = Object.assign({ a: { b: 1 } }, { fileno: throwing.fileno });
+  assert.is(message(() => fileobjToFd(deepThrowing), ValueError), 'Invalid file object: { a: [Object], fileno: [Function: fileno] } (fileno() threw: Error: closed)');
 });
 
 test('fd helpers: bad counts, data and flags are named; short reads come back trimmed', () => {
@@ -99,6 +108,26 @@ test('fd helpers: bad counts, data and flags are named; short reads come back tr
   } finally {
     closeFd(r);
     closeFd(w);
+  }
+});
+
+test('fd helpers: a failed system call is named in the OSError', () => {
+  const [r, w] = pipe();
+  closeFd(r);
+  closeFd(w);
+  const ebadf = (fn: () => unknown): string => message(fn, OSError);
+  assert.is(ebadf(() => read(r, 1)), 'read EBADF (bad file descriptor)');
+  assert.is(ebadf(() => write(w, 'x')), 'write EBADF (bad file descriptor)');
+  assert.is(ebadf(() => closeFd(r)), 'close EBADF (bad file descriptor)');
+  assert.is(ebadf(() => setBlocking(r, false)), 'fcntl EBADF (bad file descriptor)');
+  assert.is(ebadf(() => getBlocking(r)), 'fcntl EBADF (bad file descriptor)');
+  // pipe() fails only when out of fds: simulated.
+  const realPipe = native.pipe;
+  (native as { pipe: unknown }).pipe = () => -constants.errno.EMFILE;
+  try {
+    assert.is(message(() => pipe(), OSError), 'pipe EMFILE (too many open files)');
+  } finally {
+    (native as { pipe: unknown }).pipe = realPipe;
   }
 });
 

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { inspect } from 'node:util';
 import { Handle, TimerHandle } from '../src/loop/index.js';
-import type { HandleOwner } from '../src/loop/handle.js';
+import { NO_ARGS, type HandleOwner } from '../src/loop/handle.js';
 
 function recordingOwner(): HandleOwner & { events: unknown[][] } {
   const events: unknown[][] = [];
@@ -31,6 +31,9 @@ test('run() calls the callback with its arguments, each time, and nothing once c
   assert.equal(owner.events, [], 'a plain handle does not report its cancellation');
   // Memory: a handle without arguments holds just its function (no wrapper with an args array).
   assert.is(typeof (noArgs as unknown as { call: unknown }).call, 'function');
+  // The transports' reader handles share NO_ARGS: it must stay the empty array.
+  assert.equal(NO_ARGS, []);
+  assert.is(typeof (new Handle(() => {}, NO_ARGS, owner) as unknown as { call: unknown }).call, 'function');
 });
 
 test('an exception from the callback goes to the owner with the handle', () => {
