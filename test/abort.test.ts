@@ -39,6 +39,12 @@ test('onAbort: the listener runs once on abort; after the disposer, not at all',
   ac.signal.dispatchEvent(new Event('abort'));
   stop();
   assert.equal(calls, ['a']);
+  // Still called when an earlier listener stops propagation (nodejs/node#48596).
+  const ac3 = new AbortController();
+  ac3.signal.addEventListener('abort', (e) => e.stopImmediatePropagation());
+  onAbort(ac3.signal, () => calls.push('c'));
+  ac3.abort();
+  assert.equal(calls, ['a', 'c']);
 });
 
 test('abortReason: the signal reason, given or the default AbortError', () => {

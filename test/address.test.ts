@@ -3,7 +3,7 @@
 // hosts, '' (the wildcard) and paths only.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { toSockaddr, resolveStream, unixPathOption } from '../src/transports/address.js';
+import { toSockaddr, resolveStream, unixPathOption, GaiError } from '../src/transports/address.js';
 import { AF_INET, AF_INET6, AF_UNIX, SOCK_DGRAM } from '../src/transports/constants.js';
 import { native } from '../src/select/native.js';
 import { ValueError, OSError } from '../src/select/errors.js';
@@ -64,6 +64,25 @@ test('resolveStream: each candidate with its family; bad ports and hosts named',
   assert.equal(native.parseAddress(v6!.sockaddr), ['::1', 8080]);
   assert.is(message(() => resolveStream('127.0.0.1', 70000), ValueError), 'port must be 0-65535, got 70000');
   assert.is(message(() => resolveStream('a\0b', 1), ValueError), "host must not contain NUL bytes: 'a\\x00b'");
+});
+
+test('GaiError: a resolver failure shaped like a dns error (code, errno 0), also for an empty answer', () => {
+  const realResolve = native.resolve;
+  try {
+    (native as { resolve: unknown }).resolve = () => ({ code: 'EAI_AGAIN', message: 'temporary failure' });
+    const err = throwsExactly(() => toSockaddr(AF_INET, ['example.test', 80]), GaiError, 'failure') as GaiError;
+    assert.instance(err, OSError);
+    assert.is(err.name, 'GaiError');
+    assert.is(err.code, 'EAI_AGAIN');
+    assert.is(err.errno, 0);
+    assert.is(err.syscall, 'getaddrinfo');
+    assert.is(err.message, 'getaddrinfo EAI_AGAIN example.test (temporary failure)');
+    assert.is(message(() => resolveStream('example.test', 80), GaiError), 'getaddrinfo EAI_AGAIN example.test (temporary failure)');
+    (native as { resolve: unknown }).resolve = () => [];
+    assert.is(message(() => toSockaddr(AF_INET, ['example.test', 80]), GaiError), 'getaddrinfo ENOTFOUND example.test (no address)');
+  } finally {
+    (native as { resolve: unknown }).resolve = realResolve;
+  }
 });
 
 test.run();

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { constants } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
-import { OSError, BlockingIOError, check, osError, isWouldBlock, closedError, unsupportedPlatform, ERRNO } from '../src/select/errors.js';
+import { OSError, BlockingIOError, check, osError, isWouldBlock, closedError, unsupportedPlatform, ERRNO, NEG_EAGAIN, NEG_EWOULDBLOCK, NEG_EINPROGRESS, NEG_EINTR } from '../src/select/errors.js';
 
 const { ENOENT, EAGAIN, EINPROGRESS, EALREADY, EBADF } = constants.errno;
 
@@ -18,6 +18,8 @@ test('OSError: errno made negative; message "syscall CODE (description) detail"'
   }
   assert.is(new OSError(-ENOENT, 'open', '/nowhere').message, 'open ENOENT (no such file or directory) /nowhere');
   assert.is(new OSError(-ENOENT, 'open', '').message, 'open ENOENT (no such file or directory)');
+  assert.is(new OSError(0, 'x').errno, 0, 'errno 0 stays 0, not -0');
+  assert.equal([NEG_EAGAIN, NEG_EWOULDBLOCK, NEG_EINPROGRESS, NEG_EINTR], [-EAGAIN, -ERRNO.EWOULDBLOCK, -EINPROGRESS, -ERRNO.EINTR]);
 });
 
 test('OSError: errnos libuv does not name fall back to os.constants.errno; unknown ones say so', () => {

@@ -42,6 +42,7 @@ function checkHost(host: string): string {
 }
 
 /** The sockaddr for an address of `family`; host names resolve (blocking, as in Python). */
+// Stryker disable next-line BooleanLiteral: passive (AI_PASSIVE) only matters for a null host, and the '' host (null) forces it below
 export function toSockaddr(family: number, address: unknown, socktype = SOCK_STREAM, passive = false): Buffer {
   if (family === AF_UNIX) {
     if (typeof address !== 'string' && !(address instanceof Uint8Array)) {
@@ -59,6 +60,7 @@ export function toSockaddr(family: number, address: unknown, socktype = SOCK_STR
   const [host, port] = address as unknown[];
   if (typeof host !== 'string') throw new TypeError(`host must be a string, not ${inspect(host)}`);
   checkHost(host);
+  // Stryker disable next-line ConditionalExpression,StringLiteral: native resolve() treats '' as null (the wildcard), and AI_PASSIVE changes nothing for a named host
   const result = native.resolve(host === '' ? null : host, checkPort(port), family, socktype, passive || host === '');
   if (!Array.isArray(result)) throw new GaiError(result.code, result.message, host);
   if (result.length === 0) throw new GaiError('ENOTFOUND', 'no address', host);

@@ -10,9 +10,11 @@ export const DEFAULT_LOW = 16 * 1024;
 /** Validated water marks: high defaults to 4 × low, low to high / 4 (asyncio's rule). */
 export function waterMarks(high: number | undefined, low: number | undefined): { high: number; low: number } {
   for (const [name, v] of [['high', high], ['low', low]] as const) {
+    // Stryker disable next-line ConditionalExpression: the typeof test only makes the intent plain; Number.isInteger is false for every non-number
     if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) throw new ValueError(`${name} must be a non-negative integer, got ${String(v)}`);
   }
   const h = high ?? (low !== undefined ? 4 * low : DEFAULT_HIGH);
+  // Stryker disable next-line ConditionalExpression: with neither given, h / 4 is DEFAULT_HIGH / 4 = DEFAULT_LOW anyway
   const l = low ?? (high !== undefined ? Math.floor(h / 4) : DEFAULT_LOW);
   if (h < l) throw new ValueError(`high (${h}) must be >= low (${l})`);
   return { high: h, low: l };
