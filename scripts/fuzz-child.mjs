@@ -234,6 +234,26 @@ const calls = {
     const max = int(0, 8);
     return [[fdArg(), maybe(() => int32Arg(max * (EC.EPOLL_EVENT_INT32S ?? 3))), maybe(() => (chance(0.8) ? max : numberArg())), timeoutArg()]];
   },
+  // The Reactor's batched wait: only fds epoll reports ready are read, and only owned fds are
+  // registered here; a marked entry is read with recv (1) or read (other), both nonblocking.
+  epollWaitRead: () => {
+    const max = int(0, 8);
+    const out = chance(0.9) ? new Int32Array(max * (EC.EPOLL_EVENT_INT32S ?? 3)) : int32Arg(max);
+    const n = int(0, 64);
+    const marks = chance(0.8) ? Uint8Array.from({ length: n }, () => pick([0, 0, 1, 2, 255])) : bufferArg();
+    const offsets = chance(0.85) ? new Int32Array(chance(0.8) ? n : int(0, n + 4)) : bufferArg();
+    const results = chance(0.85) ? new Int32Array(chance(0.8) ? n : int(0, n + 4)).fill(native.NOT_READ) : bufferArg();
+    const slab = chance(0.1) ? pick([new Uint8Array(out.buffer ?? new ArrayBuffer(0)), offsets, marks]) : bufferArg();
+    const cursor = chance(0.8) ? Int32Array.of(int(-2, 300), 0) : int32Arg(2);
+    return [[fdArg(), out, maybe(() => (chance(0.8) ? max : numberArg())), timeoutArg(), maybe(() => marks), maybe(() => offsets), maybe(() => results), maybe(() => slab), maybe(() => cursor), maybe(() => pick([1, 16, 64, 65536, 0, -1, numberArg()]))]];
+  },
+  // Entries name owned fds (nonblocking; sent with MSG_DONTWAIT), -1 (skipped) or impossible ones.
+  sendBatch: () => {
+    const count = int(0, 6);
+    const entries = new Int32Array(4 * count + (chance(0.2) ? int(0, 3) : 0));
+    for (let i = 0; i < count; i++) entries.set([chance(0.8) ? anyOwned() : pick([-1, -2, closedFd, 2147483647]), int(-2, 300), int(-2, 300), 0], 4 * i);
+    return [[maybe(() => (chance(0.9) ? entries : int32Arg(4))), maybe(() => (chance(0.8) ? count : numberArg())), maybe(bufferArg)]];
+  },
   LoopWatcher: () => {
     const fd = chance(0.8) ? anyOwned() : pick([closedFd, ...impossibleFds]);
     const cb = chance(0.9) ? () => {} : junk();
