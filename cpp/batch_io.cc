@@ -66,33 +66,37 @@ void PreRead(PreReads& p, int fd, bool readable) {
 
 namespace {
 
-constexpr size_t kEntryInt32s = 4;  // fd, offset, length, result
+constexpr size_t kEntryInt32s = 5;  // fd, source, offset, length, result
 
-// sendBatch(entries: Int32Array, count, source) -> count
-// Entry i is entries[4i .. 4i + 4) = (fd, offset, length, result): sends source[offset, offset +
-// length) on socket fd (MSG_NOSIGNAL | MSG_DONTWAIT) and stores the bytes sent or -errno as its
-// result. fd -1 skips the entry. Every entry is checked before anything is sent.
+// sendBatch(entries: Int32Array, count, staging, slab) -> count
+// Entry i is entries[5i .. 5i + 5) = (fd, source, offset, length, result): sends bytes [offset,
+// offset + length) of staging (source 0) or slab (source 1) on socket fd (MSG_NOSIGNAL |
+// MSG_DONTWAIT) and stores the bytes sent or -errno as its result. fd -1 skips the entry. Every
+// entry is checked before anything is sent.
 Napi::Value SendBatch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   TypedSpan entries = ArgTypedArray(info, 0, "entries", napi_int32_array, "an Int32Array");
   int64_t count = ArgInteger(info, 1, "count", 0, static_cast<int64_t>(entries.count / kEntryInt32s));
-  Bytes source = ArgBytes(info, 2, "source");
+  const Bytes sources[2] = {ArgBytes(info, 2, "staging"), ArgBytes(info, 3, "slab")};
   auto* e = static_cast<int32_t*>(entries.data);
   for (int64_t i = 0; i < count; i++) {
     const int32_t* entry = e + i * kEntryInt32s;
     if (entry[0] < -1) ThrowRange(env, "entry " + std::to_string(i) + ": fd must be >= -1");
-    if (entry[1] < 0 || entry[2] < 0 ||
-        static_cast<size_t>(entry[1]) + static_cast<size_t>(entry[2]) > source.length)
-      ThrowRange(env, "entry " + std::to_string(i) + ": offset + length must lie within source");
+    if (entry[1] != 0 && entry[1] != 1) ThrowRange(env, "entry " + std::to_string(i) + ": source must be 0 or 1");
+    const Bytes& source = sources[entry[1]];
+    if (entry[2] < 0 || entry[3] < 0 ||
+        static_cast<size_t>(entry[2]) + static_cast<size_t>(entry[3]) > source.length)
+      ThrowRange(env, "entry " + std::to_string(i) + ": offset + length must lie within its source");
   }
   for (int64_t i = 0; i < count; i++) {
     int32_t* entry = e + i * kEntryInt32s;
     int fd = entry[0];
     if (fd < 0) continue;
-    size_t offset = static_cast<size_t>(entry[1]), length = static_cast<size_t>(entry[2]);
+    const uint8_t* data = sources[entry[1]].data + entry[2];
+    size_t length = static_cast<size_t>(entry[3]);
     ssize_t n;
-    do n = send(fd, source.data + offset, length, MSG_NOSIGNAL | MSG_DONTWAIT); while (n < 0 && errno == EINTR);
-    entry[3] = n < 0 ? -errno : static_cast<int32_t>(n);
+    do n = send(fd, data, length, MSG_NOSIGNAL | MSG_DONTWAIT); while (n < 0 && errno == EINTR);
+    entry[4] = n < 0 ? -errno : static_cast<int32_t>(n);
   }
   return Result(env, count);
 }

@@ -250,9 +250,9 @@ const calls = {
   // Entries name owned fds (nonblocking; sent with MSG_DONTWAIT), -1 (skipped) or impossible ones.
   sendBatch: () => {
     const count = int(0, 6);
-    const entries = new Int32Array(4 * count + (chance(0.2) ? int(0, 3) : 0));
-    for (let i = 0; i < count; i++) entries.set([chance(0.8) ? anyOwned() : pick([-1, -2, closedFd, 2147483647]), int(-2, 300), int(-2, 300), 0], 4 * i);
-    return [[maybe(() => (chance(0.9) ? entries : int32Arg(4))), maybe(() => (chance(0.8) ? count : numberArg())), maybe(bufferArg)]];
+    const entries = new Int32Array(5 * count + (chance(0.2) ? int(0, 4) : 0));
+    for (let i = 0; i < count; i++) entries.set([chance(0.8) ? anyOwned() : pick([-1, -2, closedFd, 2147483647]), pick([0, 1, 1, 2, -1]), int(-2, 300), int(-2, 300), 0], 5 * i);
+    return [[maybe(() => (chance(0.9) ? entries : int32Arg(5))), maybe(() => (chance(0.8) ? count : numberArg())), maybe(bufferArg), maybe(() => (chance(0.1) ? entries : bufferArg()))]];
   },
   LoopWatcher: () => {
     const fd = chance(0.8) ? anyOwned() : pick([closedFd, ...impossibleFds]);

@@ -197,6 +197,70 @@ test('one write per iteration to a peer that does not read: the rest queues, pau
   }
 });
 
+test('the unsent rest of a staged write survives the staging area being reused by other writes', () => {
+  const reactor = new Reactor();
+  const chunkOf = (tag: number, n: number) => {
+    const b = Buffer.alloc(60 * 1024);
+    for (let i = 0; i < b.length; i++) b[i] = (i * 13 + tag * 101 + n * 7) & 0xff;
+    return b;
+  };
+  const servers = new Map<number, Recorder>();
+  const port = serve(reactor, () => {
+    const p = new Recorder();
+    p.onMade = (t) => {
+      const peer = (t.getExtraInfo('peername') as [string, number])[1];
+      servers.set(peer, p);
+    };
+    p.onLost = () => {
+      if ([...servers.values()].filter((s) => s.events.includes('lost')).length === 2) reactor.stop();
+    };
+    return p;
+  });
+  let slowPort = -1;
+  const slow = new Recorder();
+  const fast = new Recorder();
+  const sent = new Map<Recorder, Buffer[]>([[slow, []], [fast, []]]);
+  let ticks = 0;
+  let pausedAt = 0;
+  let made = 0;
+  const tick = (): void => {
+    if (ticks === 0) servers.get(slowPort)!.transport.pauseReading(); // the slow peer: its client's writes back up
+    // Every iteration the slow side writes first (its rest lies at the start of the staging
+    // area), then the fast side, whose next write reuses that start.
+    for (const c of [slow, fast]) {
+      if (c === slow && slow.events.includes('pauseWriting')) continue;
+      const piece = chunkOf(c === slow ? 1 : 2, ticks);
+      sent.get(c)!.push(piece);
+      c.transport.write(piece);
+    }
+    // Until the slow side's buffer passed the high-water mark (and a few more rounds), at most 2000.
+    if (!slow.events.includes('pauseWriting')) pausedAt = ++ticks;
+    else ticks++;
+    if (ticks < pausedAt + 5 && ticks < 2000) return void reactor.callSoon(tick);
+    for (const s of servers.values()) s.transport.resumeReading();
+    slow.transport.close();
+    fast.transport.close();
+  };
+  for (const c of [slow, fast]) {
+    c.onMade = (t) => {
+      if (c === slow) slowPort = (t.getExtraInfo('sockname') as [string, number])[1];
+      if (++made === 2) reactor.callLater(20, tick);
+    };
+  }
+  reactor.createConnection(() => slow, { host: '127.0.0.1', port });
+  reactor.createConnection(() => fast, { host: '127.0.0.1', port });
+  try {
+    assert.is(runBounded(reactor), false, 'timed out');
+    assert.ok(slow.events.includes('pauseWriting'));
+    const slowServer = servers.get(slowPort)!;
+    const fastServer = [...servers.values()].find((s) => s !== slowServer)!;
+    assert.is(sha(slowServer.received), sha(Buffer.concat(sent.get(slow)!)));
+    assert.is(sha(fastServer.received), sha(Buffer.concat(sent.get(fast)!)));
+  } finally {
+    reactor.close();
+  }
+});
+
 test('a write the peer resets reaches connectionLost with the error, once', () => {
   const reactor = new Reactor();
   const port = serve(reactor, () => {
@@ -312,16 +376,22 @@ test('native epollWaitRead and sendBatch refuse bad arguments with TypeError/Ran
   } finally {
     native.close(epfd);
   }
-  const entries = new Int32Array(8);
-  const source = Buffer.alloc(16);
-  entries.set([-1, 0, 16, 0, -1, 8, 8, 0]);
-  assert.is(native.sendBatch(entries, 2, source), 2);
-  assert.throws(() => native.sendBatch(entries, 3, source), RangeError);
-  assert.throws(() => native.sendBatch(new Uint32Array(8) as unknown as Int32Array, 1, source), TypeError);
-  entries.set([-2, 0, 1, 0], 0);
-  assert.throws(() => native.sendBatch(entries, 1, source), RangeError);
-  entries.set([-1, 10, 7, 0], 0);
-  assert.throws(() => native.sendBatch(entries, 1, source), RangeError);
+  const entries = new Int32Array(10);
+  const staging = Buffer.alloc(16);
+  const slab = Buffer.alloc(32);
+  entries.set([-1, 0, 0, 16, 0, -1, 1, 8, 24, 0]);
+  assert.is(native.sendBatch(entries, 2, staging, slab), 2);
+  assert.throws(() => native.sendBatch(entries, 3, staging, slab), RangeError);
+  assert.throws(() => native.sendBatch(new Uint32Array(10) as unknown as Int32Array, 1, staging, slab), TypeError);
+  assert.throws(() => (native.sendBatch as (...a: unknown[]) => number)(entries, 1, staging), TypeError);
+  entries.set([-2, 0, 0, 1, 0], 0);
+  assert.throws(() => native.sendBatch(entries, 1, staging, slab), RangeError);
+  entries.set([-1, 2, 0, 1, 0], 0);
+  assert.throws(() => native.sendBatch(entries, 1, staging, slab), RangeError);
+  entries.set([-1, 0, 10, 7, 0], 0);
+  assert.throws(() => native.sendBatch(entries, 1, staging, slab), RangeError);
+  entries.set([-1, 1, 10, 23, 0], 0);
+  assert.throws(() => native.sendBatch(entries, 1, staging, slab), RangeError);
 });
 
 test.run();

@@ -9,8 +9,14 @@ import { readSlab, readSlabOffset, releaseReadSlab, reserveReadSlab, takeBatchRe
 /** takePreRead's answer when the wait did not read the fd (the callback reads it itself). */
 export const NOT_READ: number = native.NOT_READ;
 
-/** Slab room every read is given (as a plain read gets): reads are never smaller than without batching. */
+/** Slab room the batch starts with (what a plain read gets). */
 const MIN_ROOM = 64 * 1024;
+/**
+ * Room a later read of the batch still gets: less than a plain read (a long message may come in
+ * one more piece), but a batch of 4 KiB echoes no longer runs out of slab and leaves fds to plain
+ * reads, each a crossing of its own (callgrind, 50 × 4 KiB echo: 21 % fewer instructions per round trip).
+ */
+const MIN_BATCH_ROOM = 16 * 1024;
 
 /** How a marked fd is read: 1 a socket (recv), 2 anything else (read). */
 export type PreReadKind = 0 | 1 | 2;
@@ -26,7 +32,7 @@ export class PreReads implements PreReadRequest {
   slab: Buffer = Buffer.alloc(0);
   /** [0]: where the wait reads next in the slab (in/out); [1]: how many fds it read (out). */
   readonly cursor = new Int32Array(2);
-  readonly minRoom = MIN_ROOM;
+  readonly minRoom = MIN_BATCH_ROOM;
   private marked = 0;
   /** Results read but neither claimed nor dropped yet. */
   private unclaimed = 0;

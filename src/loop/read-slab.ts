@@ -40,6 +40,31 @@ export function readSlab(min: number): Buffer {
   return slab;
 }
 
+/** The last view handed out, its slab and its offset there: a write of exactly it (an echo) needs no copy. */
+let lastView: Buffer | null = null;
+let lastViewSlab: Buffer | null = null;
+let lastViewOffset = 0;
+
+function handOut(from: Buffer, at: number, n: number): Buffer {
+  const view = from.subarray(at, at + n);
+  lastView = view;
+  lastViewSlab = from;
+  lastViewOffset = at;
+  return view;
+}
+
+/**
+ * The slab `bytes` lies in if it is the last view handed out (its offset there: lastViewOffsetIn()),
+ * else null. An identity check: asking a typed array for its buffer costs more than copying a few KiB.
+ */
+export function slabOfLastView(bytes: Uint8Array): Buffer | null {
+  return bytes === lastView ? lastViewSlab : null;
+}
+
+export function lastViewOffsetIn(): number {
+  return lastViewOffset;
+}
+
 export function readSlabOffset(): number {
   return offset;
 }
@@ -48,7 +73,7 @@ export function readSlabOffset(): number {
 export function takeRead(n: number): Buffer {
   // The slab space of a copy is not consumed: the next read reuses it.
   if (n < COPY_BELOW) return copyOut(slab!, offset, n);
-  const view = slab!.subarray(offset, offset + n);
+  const view = handOut(slab!, offset, n);
   offset = (offset + n + 7) & ~7; // keep views 8-byte aligned
   reservedFrom = -1;
   return view;
@@ -70,7 +95,7 @@ export function releaseReadSlab(): void {
 export function takeBatchRead(batchSlab: Buffer, at: number, n: number): Buffer {
   if (n < COPY_BELOW) return copyOut(batchSlab, at, n);
   if (batchSlab === slab) reservedFrom = -1;
-  return batchSlab.subarray(at, at + n);
+  return handOut(batchSlab, at, n);
 }
 
 /** Largest copy V8 keeps in the object itself (V8_TYPED_ARRAY_MAX_SIZE_IN_HEAP). */

@@ -78,8 +78,8 @@ export interface NativeBinding {
   acceptAddress(fd: number, nonblocking: boolean): [number, NativeAddress] | number;
   recv(fd: number, buf: Uint8Array, offset: number, length: number, flags: number): number;
   send(fd: number, buf: Uint8Array, offset: number, length: number, flags: number): number;
-  /** Sends each (fd, offset, length) entry of `entries` from `source`; the bytes sent or -errno go in its 4th slot. */
-  sendBatch(entries: Int32Array, count: number, source: Uint8Array): number;
+  /** Sends each (fd, source, offset, length) entry of `entries` from staging (source 0) or slab (1); the bytes sent or -errno go in its 5th slot. */
+  sendBatch(entries: Int32Array, count: number, staging: Uint8Array, slab: Uint8Array): number;
   /** The result slot of an fd a wait did not read. */
   NOT_READ: number;
   writev(fd: number, chunks: Uint8Array[], firstOffset: number, count: number, isSocket: boolean): number;

@@ -434,12 +434,14 @@ export class Transport extends EventEmitter implements ReactorResource, BatchWri
   }
 
   /** @internal The write staged in the write batch was sent (`result`: bytes or -errno) as write() would have. */
-  batchSent(result: number, staging: Buffer, offset: number, length: number): void {
+  batchSent(result: number, source: Buffer, offset: number, length: number): void {
     this.flags &= ~WRITE_STAGED;
     if (result === length || this.fd < 0 || this.reactor.isClosed()) return;
     if (result < 0 && !isWouldBlock(result)) return this.fatalError(osError(result, 'send'), 'Fatal write error on transport');
-    // The staging area is reused: the rest is copied out.
-    this.enqueue(staging.slice(offset + Math.max(result, 0), offset + length), this.queuedBytes === 0);
+    // A slab view is kept as it is; the staging area is reused, so the rest is copied out of it.
+    const start = offset + Math.max(result, 0);
+    const rest = isReadSlabView(source) ? source.subarray(start, offset + length) : Uint8Array.prototype.slice.call(source, start, offset + length);
+    this.enqueue(rest, this.queuedBytes === 0);
   }
 
   /** Closes the write side once the buffer has drained (a half-close). */
