@@ -18,7 +18,7 @@ PreReads ArgPreReads(const Napi::CallbackInfo& info, size_t first, const void* o
   if (offsets.count < marks.count || results.count < marks.count)
     ThrowRange(env, "offsets and results must hold at least marks.length elements");
   if (slab.length > static_cast<size_t>(INT32_MAX)) ThrowRange(env, "slab must be at most 2^31 - 1 bytes");
-  if (cursor.count < 2) ThrowRange(env, "cursor must hold at least 2 elements");
+  if (cursor.count < 3) ThrowRange(env, "cursor must hold at least 3 elements");
   auto* cursorData = static_cast<int32_t*>(cursor.data);
   if (cursorData[0] < 0 || static_cast<size_t>(cursorData[0]) > slab.length)
     ThrowRange(env, "cursor[0] must be within the slab");
@@ -31,17 +31,20 @@ PreReads ArgPreReads(const Napi::CallbackInfo& info, size_t first, const void* o
       {offsets.data, offsets.count * 4},
       {results.data, results.count * 4},
       {slab.data, slab.length},
-      {cursor.data, 8},
+      {cursor.data, 12},
   };
   constexpr size_t kRegions = sizeof regions / sizeof regions[0];
   for (size_t a = 0; a < kRegions; a++)
     for (size_t b = a + 1; b < kRegions; b++)
       if (Overlaps(regions[a].data, regions[a].length, regions[b].data, regions[b].length))
         ThrowRange(env, "the wait's arrays and the slab must not share memory");
+  if (cursorData[2] < 0) ThrowRange(env, "cursor[2] (the read budget) must be >= 0");
   cursorData[1] = 0;
+  size_t start = static_cast<size_t>(cursorData[0]);
+  size_t budget = static_cast<size_t>(cursorData[2]);
   return {static_cast<const uint8_t*>(marks.data), marks.count, static_cast<int32_t*>(offsets.data),
           static_cast<int32_t*>(results.data), slab.data, slab.length, cursorData,
-          static_cast<size_t>(minRoom)};
+          static_cast<size_t>(minRoom), start + budget < slab.length ? start + budget : slab.length};
 }
 
 void PreRead(PreReads& p, int fd, bool readable) {
@@ -50,7 +53,8 @@ void PreRead(PreReads& p, int fd, bool readable) {
   if (mark == 0 || p.results[fd] != kNotRead) return;  // not wanted, or an earlier read is unclaimed
   size_t at = static_cast<size_t>(*p.cursor);
   size_t room = p.slabLength - at;
-  if (room < p.minRoom) return;  // left to the caller, which reads it into a fresh slab
+  // Out of room, or the batch has read its budget: left to the caller, which reads it itself.
+  if (room < p.minRoom || at >= p.budgetEnd) return;
   ssize_t n;
   do {
     n = mark == 1 ? recv(fd, p.slab + at, room, MSG_DONTWAIT) : read(fd, p.slab + at, room);

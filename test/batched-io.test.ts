@@ -356,7 +356,7 @@ test('native epollWaitRead and sendBatch refuse bad arguments with TypeError/Ran
     const offsets = new Int32Array(8);
     const results = new Int32Array(8).fill(native.NOT_READ);
     const slab = Buffer.alloc(1024);
-    const cursor = new Int32Array(2);
+    const cursor = Int32Array.of(0, 0, 65536);
     const ok = [epfd, out, 4, 0, marks, offsets, results, slab, cursor, 64] as const;
     assert.is(native.epollWaitRead(...ok), 0);
     const bad = (i: number, v: unknown, kind: ErrorConstructor) => {
@@ -368,8 +368,9 @@ test('native epollWaitRead and sendBatch refuse bad arguments with TypeError/Ran
     bad(5, new Int32Array(4), RangeError); // shorter than marks
     bad(6, new Float64Array(8), TypeError);
     bad(7, 'slab', TypeError);
-    bad(8, new Int32Array(1), RangeError);
-    bad(8, new Int32Array([2048, 0]), RangeError); // cursor past the slab
+    bad(8, new Int32Array(2), RangeError);
+    bad(8, Int32Array.of(0, 0, -1), RangeError); // a negative budget
+    bad(8, Int32Array.of(2048, 0, 0), RangeError); // cursor past the slab
     bad(9, 0, RangeError);
     bad(7, new Uint8Array(out.buffer), RangeError); // the slab over the event array
     bad(6, offsets, RangeError); // results over offsets
