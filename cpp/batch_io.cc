@@ -38,13 +38,11 @@ PreReads ArgPreReads(const Napi::CallbackInfo& info, size_t first, const void* o
     for (size_t b = a + 1; b < kRegions; b++)
       if (Overlaps(regions[a].data, regions[a].length, regions[b].data, regions[b].length))
         ThrowRange(env, "the wait's arrays and the slab must not share memory");
-  if (cursorData[2] < 0) ThrowRange(env, "cursor[2] (the read budget) must be >= 0");
+  if (cursorData[2] < 1) ThrowRange(env, "cursor[2] (the large read size) must be >= 1");
   cursorData[1] = 0;
-  size_t start = static_cast<size_t>(cursorData[0]);
-  size_t budget = static_cast<size_t>(cursorData[2]);
   return {static_cast<const uint8_t*>(marks.data), marks.count, static_cast<int32_t*>(offsets.data),
           static_cast<int32_t*>(results.data), slab.data, slab.length, cursorData,
-          static_cast<size_t>(minRoom), start + budget < slab.length ? start + budget : slab.length};
+          static_cast<size_t>(minRoom), static_cast<size_t>(cursorData[2]), false};
 }
 
 void PreRead(PreReads& p, int fd, bool readable) {
@@ -53,8 +51,8 @@ void PreRead(PreReads& p, int fd, bool readable) {
   if (mark == 0 || p.results[fd] != kNotRead) return;  // not wanted, or an earlier read is unclaimed
   size_t at = static_cast<size_t>(*p.cursor);
   size_t room = p.slabLength - at;
-  // Out of room, or the batch has read its budget: left to the caller, which reads it itself.
-  if (room < p.minRoom || at >= p.budgetEnd) return;
+  // Out of room, or after a large read: left to the caller, which reads it itself.
+  if (room < p.minRoom || p.stopped) return;
   ssize_t n;
   do {
     n = mark == 1 ? recv(fd, p.slab + at, room, MSG_DONTWAIT) : read(fd, p.slab + at, room);
@@ -63,6 +61,7 @@ void PreRead(PreReads& p, int fd, bool readable) {
   p.results[fd] = n < 0 ? -errno : static_cast<int32_t>(n);
   p.cursor[1]++;
   if (n > 0) {
+    if (static_cast<size_t>(n) >= p.largeRead) p.stopped = true;
     size_t next = (at + static_cast<size_t>(n) + 7) & ~static_cast<size_t>(7);
     *p.cursor = static_cast<int32_t>(next < p.slabLength ? next : p.slabLength);
   }

@@ -15,8 +15,8 @@ constexpr int32_t kNotRead = INT32_MIN;
 // 1 = a socket, read with recv(MSG_DONTWAIT), 2 = anything else, read with read()), offsets and
 // results (Int32Arrays indexed by fd, at least as long as marks), the slab the reads go into,
 // cursor (Int32Array: [0] = where the next read goes, advanced past each one, 8-byte aligned;
-// [1] = set to the number of fds read; [2] = the batch's read budget: once it has read that many
-// bytes, the remaining fds are left unread, so what was read is still in cache when it is used) and
+// [1] = set to the number of fds read; [2] = a large read: after one of at least that many bytes
+// the remaining fds are left unread, so that large data is used while still in cache) and
 // minRoom (a read is only done with at least that much slab room, or the fd is left unread).
 struct PreReads {
   const uint8_t* marks;
@@ -27,7 +27,8 @@ struct PreReads {
   size_t slabLength;
   int32_t* cursor;
   size_t minRoom;
-  size_t budgetEnd;  // no read starts at or past this slab offset
+  size_t largeRead;
+  bool stopped;  // a large read was done: no more reads this wait
 };
 
 // Reads args [first, first + 6): marks, offsets, results, slab, cursor, minRoom. `other` (the

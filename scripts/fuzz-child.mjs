@@ -244,7 +244,7 @@ const calls = {
     const offsets = chance(0.85) ? new Int32Array(chance(0.8) ? n : int(0, n + 4)) : bufferArg();
     const results = chance(0.85) ? new Int32Array(chance(0.8) ? n : int(0, n + 4)).fill(native.NOT_READ) : bufferArg();
     const slab = chance(0.1) ? pick([new Uint8Array(out.buffer ?? new ArrayBuffer(0)), offsets, marks]) : bufferArg();
-    const cursor = chance(0.8) ? Int32Array.of(int(-2, 300), 0, pick([0, 1, 64, 65536, -1])) : int32Arg(3);
+    const cursor = chance(0.8) ? Int32Array.of(int(-2, 300), 0, pick([0, 1, 64, 16384, -1])) : int32Arg(3);
     return [[fdArg(), out, maybe(() => (chance(0.8) ? max : numberArg())), timeoutArg(), maybe(() => marks), maybe(() => offsets), maybe(() => results), maybe(() => slab), maybe(() => cursor), maybe(() => pick([1, 16, 64, 65536, 0, -1, numberArg()]))]];
   },
   // Entries name owned fds (nonblocking; sent with MSG_DONTWAIT), -1 (skipped) or impossible ones.

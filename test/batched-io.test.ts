@@ -369,7 +369,7 @@ test('native epollWaitRead and sendBatch refuse bad arguments with TypeError/Ran
     bad(6, new Float64Array(8), TypeError);
     bad(7, 'slab', TypeError);
     bad(8, new Int32Array(2), RangeError);
-    bad(8, Int32Array.of(0, 0, -1), RangeError); // a negative budget
+    bad(8, Int32Array.of(0, 0, 0), RangeError); // no large-read size
     bad(8, Int32Array.of(2048, 0, 0), RangeError); // cursor past the slab
     bad(9, 0, RangeError);
     bad(7, new Uint8Array(out.buffer), RangeError); // the slab over the event array

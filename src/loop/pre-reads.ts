@@ -18,10 +18,12 @@ const MIN_ROOM = 64 * 1024;
  */
 const MIN_BATCH_ROOM = 16 * 1024;
 /**
- * Bytes a batch reads before it leaves the remaining ready fds to their callbacks: large reads are
- * sent on while still in cache instead of after everything else was read.
+ * After a read this large the wait leaves the remaining ready fds to their callbacks: large data is
+ * used (echoed) while still in cache instead of after everything else was read, and its crossing
+ * is small beside its copy. (A total budget of 64 KiB per wait instead cost 50 × 4 KiB echoes half
+ * their gain: callgrind, 3 106 -> 4 797 instructions per round trip.)
  */
-const READ_BUDGET = 64 * 1024;
+const LARGE_READ = 16 * 1024;
 
 /** How a marked fd is read: 1 a socket (recv), 2 anything else (read). */
 export type PreReadKind = 0 | 1 | 2;
@@ -35,8 +37,8 @@ export class PreReads implements PreReadRequest {
   results = NO_INT32S;
   /** The slab of the last batch: its results point into it even after the slab is replaced. */
   slab: Buffer = Buffer.alloc(0);
-  /** [0]: where the wait reads next in the slab (in/out); [1]: how many fds it read (out); [2]: the batch's read budget (in). */
-  readonly cursor = Int32Array.of(0, 0, READ_BUDGET);
+  /** [0]: where the wait reads next in the slab (in/out); [1]: how many fds it read (out); [2]: LARGE_READ (in). */
+  readonly cursor = Int32Array.of(0, 0, LARGE_READ);
   readonly minRoom = MIN_BATCH_ROOM;
   private marked = 0;
   /** Results read but neither claimed nor dropped yet. */
