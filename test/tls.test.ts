@@ -39,6 +39,9 @@ if (certs === null) {
     assert.ok(transport instanceof TlsTransport);
     transport.write('written before the handshake|');
     await client.until(() => client.events.includes('made'), 'connectionMade');
+    // The fast path (ciphertext straight to Node's TLS engine handle) must not be lost silently
+    // on a new Node; tls-duplex-path.test.ts runs this file again over the Duplex alone.
+    assert.is(transport.usesEngineHandle, TlsTransport.useEngineHandle, 'the engine handle path');
     assert.is(client.transport, transport);
     assert.is(transport.getExtraInfo('alpnProtocol'), 'b');
     assert.is(transport.getExtraInfo('tlsProtocol'), 'TLSv1.3');
@@ -393,6 +396,49 @@ if (certs === null) {
     );
     assert.ok(ended, "the peer saw a clean end (our close_notify)");
     assert.ok(Buffer.concat(got).equals(payload));
+    await waitFor(() => server.connections === 0, 'the server side to close');
+    server.close();
+  });
+
+  t('setWriteBufferLimits({ max }): a protocol that ignores pauseWriting fails with ERR_WRITE_BUFFER_FULL, not reported', async ({ reactor }) => {
+    const reported: unknown[] = [];
+    reactor.setExceptionHandler((_r, ctx) => reported.push(ctx.exception));
+    let serverSide: Recorder | null = null;
+    const server = reactor.createServer(() => {
+      const p = (serverSide = new Recorder());
+      p.connectionMade = (tr) => {
+        Recorder.prototype.connectionMade.call(p, tr);
+        tr.pauseReading(); // a peer that does not read (until the end)
+      };
+      return p;
+    }, { tls: serverTls });
+    const port = (server.address() as [string, number])[1];
+    const client = new Recorder();
+    const transport = reactor.createConnection(() => client, { host: '127.0.0.1', port }, { tls: { ca: c.ca, servername: 'localhost' } });
+    assert.equal(transport.getWriteBufferLimits(), { high: 65536, low: 16384, max: Infinity });
+    assert.throws(() => transport.setWriteBufferLimits({ high: 1 << 20, max: 1000 }), (e: unknown) => e instanceof ValueError);
+    transport.setWriteBufferLimits({ max: 8 << 20 });
+    assert.equal(transport.getWriteBufferLimits(), { high: 65536, low: 16384, max: 8 << 20 });
+    await client.until(() => client.events.includes('made'), 'connectionMade');
+    const chunk = Buffer.alloc(1 << 20, 0x41);
+    let writes = 0;
+    // One write per turn of the loop, so the peer reads what it will before it stops.
+    while (!transport.isClosing() && writes < 64) {
+      transport.write(chunk); // pauseWriting ignored
+      writes++;
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.throws(() => transport.write('x'), (e: unknown) => code(e) === 'ERR_TRANSPORT_CLOSED');
+    await client.lost();
+    assert.ok(writes > 8 && writes < 64, `failed after ${writes} MiB`);
+    assert.equal(client.events, ['made', 'lost']);
+    assert.is(code(client.lostError), 'ERR_WRITE_BUFFER_FULL');
+    assert.equal(reported, [], 'a slow peer is not reported');
+    // A paused transport does not watch its socket (as asyncio): the peer's reset is seen on resume.
+    serverSide!.transport!.resumeReading();
+    await serverSide!.lost();
+    assert.ok(serverSide!.bytes > 0 && serverSide!.bytes < writes << 20, `the peer read ${serverSide!.bytes} bytes`);
+    assert.ok(serverSide!.received.every((b) => b === 0x41), 'what arrived is intact');
     await waitFor(() => server.connections === 0, 'the server side to close');
     server.close();
   });

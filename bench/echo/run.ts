@@ -4,6 +4,9 @@
 //   npm run bench -- --quick       a short smoke run (1 rep, short scenarios, 1 000 idle conns)
 //   npm run bench -- --json        machine-readable output instead of the markdown tables
 //   npm run bench -- --only net,reactor    only the named servers (net and c are always included)
+//   npm run bench -- --baseline name=DIR[,name=DIR]   adds the Reactor + Protocol echo of another build
+//                                          (DIR: its dist/, e.g. a git worktree of an older commit, built),
+//                                          measured in the same run: a change's cost before and after
 //   npm run bench -- --workers N           adds examples/echo-workers.js with N reactors (worker_threads
 //                                          on one SO_REUSEPORT port); pinned like every server, so on a
 //                                          2-core machine it shows correctness and overhead, not scaling
@@ -25,6 +28,7 @@ const quick = args.includes('--quick');
 const asJson = args.includes('--json');
 const onlyArg = args.find((a, i) => args[i - 1] === '--only');
 const workersArg = args.find((a, i) => args[i - 1] === '--workers');
+const baselineArg = args.find((a, i) => args[i - 1] === '--baseline');
 if (workersArg !== undefined && !(Number.isInteger(Number(workersArg)) && Number(workersArg) >= 1)) {
   console.error(`bench: --workers needs a positive integer, got ${workersArg}`);
   process.exit(2);
@@ -64,7 +68,18 @@ const allServers: ServerDef[] = [
 if (workersArg !== undefined) {
   allServers.push({ id: 'workers', name: `Reactor + Protocol × ${workersArg} worker_threads (SO_REUSEPORT)`, file: 'examples/echo-workers.js', args: `--workers ${workersArg}` });
 }
-const only = onlyArg ? new Set(['c', 'net', ...(workersArg !== undefined ? ['workers'] : []), ...onlyArg.split(',')]) : null;
+const baselineIds: string[] = [];
+for (const spec of baselineArg ? baselineArg.split(',') : []) {
+  const m = /^([\w.-]+)=(.+)$/.exec(spec);
+  const file = m ? path.resolve(m[2]!, 'examples/echo-protocol.js') : '';
+  if (!m || !existsSync(file)) {
+    console.error(`bench: --baseline takes name=DIR with DIR a built dist/ (DIR/examples/echo-protocol.js), got ${spec}`);
+    process.exit(2);
+  }
+  baselineIds.push(m[1]!);
+  allServers.push({ id: m[1]!, name: `Reactor + Protocol (blocking), ${m[1]} build`, file });
+}
+const only = onlyArg ? new Set(['c', 'net', ...(workersArg !== undefined ? ['workers'] : []), ...baselineIds, ...onlyArg.split(',')]) : null;
 const servers = allServers.filter((s) => !only || only.has(s.id));
 
 interface Scenario { id: string; title: string; mode: 'pingpong' | 'bulk'; conns: number; size: number }
@@ -92,7 +107,7 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 interface Running { def: ServerDef; child: ChildProcess; pid: number; port: number }
 
 function startServer(def: ServerDef): Promise<Running> {
-  const program = def.binary ? q(def.binary) : `${q(process.execPath)} ${q(path.join(distRoot, def.file!))}`;
+  const program = def.binary ? q(def.binary) : `${q(process.execPath)} ${q(path.resolve(distRoot, def.file!))}`;
   const [cmd, argv] = pinned(0, `${program} 0 --quiet${def.args ? ` ${def.args}` : ''}`);
   const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);

@@ -42,8 +42,8 @@ export interface TransportExtra {
   [key: string]: unknown;
 }
 
-/** The transport failed because its write buffer passed the hard limit (setWriteBufferLimits({ max })). */
-function writeBufferFull(queued: number, max: number): Error {
+/** @internal The transport failed because its write buffer passed the hard limit (setWriteBufferLimits({ max })). */
+export function writeBufferFull(queued: number, max: number): Error {
   const err = new Error(`write buffer of ${queued} bytes is above its limit of ${max} (the protocol kept writing after pauseWriting())`) as Error & { code: string };
   err.code = 'ERR_WRITE_BUFFER_FULL';
   return err;
@@ -346,7 +346,7 @@ export class Transport extends EventEmitter implements ReactorResource, BatchWri
    * megamorphic keyed load, ~2 % of an echo server's CPU when done per message. eventemitter3
    * keeps _eventsCount, the number of event names with listeners.
    */
-  private hasDataListener(): boolean {
+  protected hasDataListener(): boolean {
     return (this as unknown as { _eventsCount: number })._eventsCount > 0 && this.listenerCount('data') > 0;
   }
 

@@ -13,10 +13,11 @@
 import type { Duplex } from 'node:stream';
 import type * as NodeTls from 'node:tls';
 import { createRequire } from 'node:module';
+import { constants as osConstants } from 'node:os';
 import type { Reactor } from '../loop/reactor.js';
 import type { TimerHandle } from '../loop/handle.js';
 import { toBytes } from '../select/fds.js';
-import { Transport, transportClosedError } from './stream-transport.js';
+import { Transport, transportClosedError, writeBufferFull } from './stream-transport.js';
 import { isBufferedProtocol, type AnyProtocol, type BufferedProtocol, type Protocol } from './protocols.js';
 import { isReadSlabView } from './read-slab.js';
 import { nodeTls, type TlsConfig } from './tls-options.js';
@@ -72,10 +73,10 @@ function duplexRead(this: Duplex): void {
   (this as RawDuplex)[OWNER]['onDuplexRead']();
 }
 function duplexWrite(this: Duplex, chunk: Buffer, _encoding: BufferEncoding, cb: (err?: Error | null) => void): void {
-  (this as RawDuplex)[OWNER]['writeToRaw'](chunk, null, cb);
+  (this as RawDuplex)[OWNER]['writeToRaw'](chunk, cb);
 }
 function duplexWritev(this: Duplex, chunks: Array<{ chunk: Buffer }>, cb: (err?: Error | null) => void): void {
-  (this as RawDuplex)[OWNER]['writeToRaw'](null, chunks, cb);
+  (this as RawDuplex)[OWNER]['writeToRaw'](chunks.map((c) => c.chunk), cb);
 }
 function duplexFinal(this: Duplex, cb: (err?: Error | null) => void): void {
   (this as RawDuplex)[OWNER]['onCloseNotifySent']();
@@ -84,6 +85,60 @@ function duplexFinal(this: Duplex, cb: (err?: Error | null) => void): void {
 function duplexDestroy(this: Duplex, err: Error | null, cb: (err: Error | null) => void): void {
   cb(err);
 }
+
+/**
+ * The stream handle a TLSSocket over a JS stream reads from and writes to (Node's JSStream, made
+ * by its JSStreamSocket around our Duplex). Its callbacks are ours to answer when we can reach
+ * it: ciphertext then goes straight between the TLS engine and the raw transport, skipping the
+ * Duplex's and JSStreamSocket's stream machinery on every record (about a tenth of the CPU per
+ * message). Found and checked by engineHandleOf; without it the Duplex carries everything.
+ */
+interface EngineHandle {
+  readBuffer(data: Uint8Array): void;
+  finishWrite(req: object, status: number): void;
+  finishShutdown(req: object, status: number): void;
+  onwrite: (this: EngineHandle, req: object, bufs: Buffer[]) => number;
+  onshutdown: (this: EngineHandle, req: object) => number;
+  onreadstart: (this: EngineHandle) => number;
+  onreadstop: (this: EngineHandle) => number;
+  close: (this: EngineHandle, cb: () => void) => void;
+  [OWNER]: TlsTransport;
+  [CLOSE_HANDLE]: (this: EngineHandle, cb: () => void) => void; // JSStreamSocket's own close
+}
+const CLOSE_HANDLE = Symbol('JSStreamSocket close');
+
+function engineHandleOf(socket: NodeTls.TLSSocket, duplex: Duplex): EngineHandle | null {
+  const tlsWrap = (socket as unknown as { _handle?: { _parent?: unknown; _parentWrap?: { stream?: unknown; _handle?: unknown } } })._handle;
+  const handle = tlsWrap?._parent as Partial<EngineHandle> | undefined;
+  if (handle === undefined || tlsWrap?._parentWrap?.stream !== duplex || tlsWrap._parentWrap._handle !== handle) return null;
+  const fns = [handle.readBuffer, handle.finishWrite, handle.finishShutdown, handle.onwrite, handle.onshutdown, handle.onreadstart, handle.onreadstop, handle.close];
+  return fns.every((f) => typeof f === 'function') ? (handle as EngineHandle) : null;
+}
+
+function engineWrite(this: EngineHandle, req: object, bufs: Buffer[]): number {
+  this[OWNER]['onEngineWrite'](req, bufs);
+  return 0;
+}
+function engineShutdown(this: EngineHandle, req: object): number {
+  this[OWNER]['onEngineShutdown'](req);
+  return 0;
+}
+function engineReadStart(this: EngineHandle): number {
+  this[OWNER]['setEngineReading'](true);
+  return 0;
+}
+function engineReadStop(this: EngineHandle): number {
+  this[OWNER]['setEngineReading'](false);
+  return 0;
+}
+function engineClose(this: EngineHandle, cb: () => void): void {
+  this[OWNER]['cancelEngineRequests']();
+  this[CLOSE_HANDLE](cb);
+}
+function finishEngineWrite(tls: TlsTransport): void {
+  tls['completeEngineWrite']();
+}
+const UV_ECANCELED = -(osConstants.errno.ECANCELED ?? 125);
 
 /** The protocol on the raw transport: hands its events to the TlsTransport. */
 class RawSide implements Protocol {
@@ -141,15 +196,26 @@ export class TlsTransport extends Transport {
   private holdDelivery = false; // startTls: until the awaiting code has the transport
   private deliveryScheduled = false;
   private pendingPeerEof = false;
-  private duplexFull = false;
+  private duplexFull = false; // the Duplex's buffer, or the engine's handle, takes no more for now
   private rawReadHeld = false;
+  private engine: EngineHandle | null = null;
+  private engineBacklog: Buffer[] | null = null; // ciphertext read while the engine stopped reading
   // Writing.
   private earlyWrites: Uint8Array[] | null = null; // before the TLSSocket exists
   private earlyBytes = 0;
   private heldWriteCallback: ((err?: Error | null) => void) | null = null;
   private writesInFlight = 0;
+  private engineWriteReq: object | null = null; // the engine's one write in flight (engine handle)
+  private engineShutdownReq: object | null = null; // its shutdown, waiting for that write
+  private inEngineWrite = false;
+  private readonly onEngineWriteDone = (): void => {
+    // Never completed inside the engine's own call (it cannot take that: Node defers it too).
+    if (this.inEngineWrite) setImmediate(finishEngineWrite, this);
+    else this.completeEngineWrite();
+  };
   private highWater: number;
   private lowWater: number;
+  private maxBuffered = Infinity;
   private appWritePaused = false;
   private drainOwed = false;
   private upgradeSettle: { resolve: (t: TlsTransport) => void; reject: (err: Error) => void } | null = null;
@@ -157,6 +223,8 @@ export class TlsTransport extends Transport {
   private readonly onRawDrain = (): void => this.checkWriteResume();
   /** @internal For tests: the most writes ever in flight into the raw transport (must stay 1). */
   maxWritesInFlight = 0;
+  /** @internal For tests: false makes new connections carry ciphertext through the Duplex only. */
+  static useEngineHandle = true;
 
   /** @internal Use createConnection/createServer with `tls`, or reactor.startTls(). */
   constructor(
@@ -212,6 +280,11 @@ export class TlsTransport extends Transport {
       throw new Error(`TLS transport: invalid state transition ${STATE_NAMES[this.tlsState]} -> ${STATE_NAMES[next]}`);
     }
     this.tlsState = next;
+  }
+
+  /** @internal For tests: whether ciphertext goes straight to and from Node's TLS engine handle. */
+  get usesEngineHandle(): boolean {
+    return this.engine !== null;
   }
 
   /** @internal The TLS layer's state name (for tests and debugging). */
@@ -285,6 +358,18 @@ export class TlsTransport extends Transport {
       return this.fail(err instanceof Error ? err : new Error(String(err)), 'close');
     }
     this.socket = socket;
+    const engine = TlsTransport.useEngineHandle ? engineHandleOf(socket, duplex) : null;
+    if (engine !== null) {
+      engine[OWNER] = this;
+      engine.onwrite = engineWrite;
+      engine.onshutdown = engineShutdown;
+      engine.onreadstart = engineReadStart;
+      engine.onreadstop = engineReadStop;
+      engine[CLOSE_HANDLE] = engine.close;
+      engine.close = engineClose;
+      this.engine = engine;
+      this.duplexFull = duplex.readableFlowing !== true; // JSStreamSocket pauses it until the engine reads
+    }
     socket.on('data', this.onTlsData);
     socket.on('end', this.onTlsEnd);
     socket.on('error', this.onTlsError);
@@ -349,10 +434,31 @@ export class TlsTransport extends Transport {
   private onRawData(data: Buffer): void {
     const duplex = this.duplex;
     if (duplex === null || this.tlsState === CLOSED) return;
+    const engine = this.engine;
+    if (engine !== null) {
+      // Raw reads are views of slab memory, never rewritten: safe to keep while the engine waits.
+      if (this.duplexFull) (this.engineBacklog ??= []).push(data);
+      else engine.readBuffer(data);
+      return;
+    }
     if (!duplex.push(data)) {
       this.duplexFull = true;
       this.updateRawReading();
     }
+  }
+
+  // The engine's readStart/readStop (its own buffer of plaintext is full, or drained).
+  private setEngineReading(reading: boolean): void {
+    if (this.duplexFull !== reading) return;
+    this.duplexFull = !reading;
+    if (reading && this.engineBacklog !== null) process.nextTick(() => this.feedEngineBacklog());
+    this.updateRawReading();
+  }
+
+  private feedEngineBacklog(): void {
+    const backlog = this.engineBacklog;
+    while (backlog !== null && backlog.length > 0 && !this.duplexFull && this.tlsState !== CLOSED) this.engine!.readBuffer(backlog.shift()!);
+    if (backlog !== null && backlog.length === 0) this.engineBacklog = null;
   }
 
   private onDuplexRead(): void {
@@ -407,7 +513,7 @@ export class TlsTransport extends Transport {
     } catch (err) {
       return this.reportAndFail(err, `Fatal error: protocol.${this.appIsBuffered ? 'getBuffer()/bufferUpdated()' : 'dataReceived()'} call failed.`);
     }
-    if (this.listenerCount('data') > 0) this.emit('data', chunk);
+    if (this.hasDataListener()) this.emit('data', chunk);
   }
 
   private scheduleDelivery(): void {
@@ -530,7 +636,17 @@ export class TlsTransport extends Transport {
       const mustCopy = (this.tlsState !== WRAPPED || socket.writableLength > 0) && !isReadSlabView(bytes);
       socket.write(mustCopy ? Uint8Array.prototype.slice.call(bytes) : bytes, this.onAppWriteDone);
     }
+    if (this.maxBuffered !== Infinity && this.failIfOverMax()) return;
     this.checkWritePause();
+  }
+
+  // The hard limit, as on a plain transport: a protocol that ignores pauseWriting() fails its
+  // connection (connectionLost with ERR_WRITE_BUFFER_FULL) instead of growing memory without bound.
+  private failIfOverMax(): boolean {
+    const size = this.getWriteBufferSize();
+    if (size <= this.maxBuffered) return false;
+    this.fail(writeBufferFull(size, this.maxBuffered), 'abort');
+    return true;
   }
 
   /** @throws TypeError: TLS has no half-close (twisted#5341); use close(). */
@@ -549,11 +665,17 @@ export class TlsTransport extends Transport {
     return tlsBytes + (this.raw !== null ? this.raw.getWriteBufferSize() : 0);
   }
 
-  override setWriteBufferLimits(limits: { high?: number; low?: number } = {}): void {
+  /**
+   * The water marks and the hard limit, as on a plain transport; they count the bytes waiting in
+   * the TLS layer and in the raw transport together (getWriteBufferSize()).
+   */
+  override setWriteBufferLimits(limits: { high?: number; low?: number; max?: number } = {}): void {
     super.setWriteBufferLimits(limits); // checks and stores them
-    const { high, low } = super.getWriteBufferLimits();
+    const { high, low, max } = super.getWriteBufferLimits();
     this.highWater = high;
     this.lowWater = low;
+    this.maxBuffered = max;
+    if (this.tlsState !== CLOSED && !this.closeRequested && this.failIfOverMax()) return;
     this.checkWritePause();
     this.checkWriteResume();
   }
@@ -568,7 +690,7 @@ export class TlsTransport extends Transport {
   }
 
   private checkWriteResume(): void {
-    if (this.tlsState === CLOSED) return;
+    if (this.tlsState === CLOSED || !(this.appWritePaused || this.drainOwed)) return;
     const size = this.getWriteBufferSize();
     if (this.appWritePaused && size <= this.lowWater) {
       this.appWritePaused = false;
@@ -576,20 +698,20 @@ export class TlsTransport extends Transport {
     }
     if (size === 0 && this.drainOwed) {
       this.drainOwed = false;
-      if (this.listenerCount('drain') > 0) this.emit('drain');
+      if ((this as unknown as { _eventsCount: number })._eventsCount > 0 && this.listenerCount('drain') > 0) this.emit('drain');
     }
   }
 
   // What the TLS engine writes (records, alerts, close_notify): into the raw transport, the
   // callback held while the raw transport is above its high-water mark. Node's TLSWrap has at most
   // one write in flight (nodejs#30896); maxWritesInFlight lets the tests check that it stays so.
-  private writeToRaw(chunk: Buffer | null, chunks: Array<{ chunk: Buffer }> | null, cb: (err?: Error | null) => void): void {
+  private writeToRaw(chunks: Buffer | readonly Buffer[], cb: (err?: Error | null) => void): void {
     const raw = this.raw;
     if (raw === null || this.rawGone || raw.isClosing()) return cb(); // torn down: nothing can be sent any more
     this.writesInFlight++;
     if (this.writesInFlight > this.maxWritesInFlight) this.maxWritesInFlight = this.writesInFlight;
-    if (chunk !== null) raw.write(chunk);
-    else for (const c of chunks!) raw.write(c.chunk);
+    if (chunks instanceof Uint8Array) raw.write(chunks);
+    else for (let i = 0; i < chunks.length; i++) raw.write(chunks[i]!);
     if (raw.getWriteBufferSize() > raw.getWriteBufferLimits().high) {
       this.heldWriteCallback = cb;
       this.checkWritePause();
@@ -607,6 +729,60 @@ export class TlsTransport extends Transport {
       cb();
     }
     this.checkWriteResume();
+  }
+
+  // ---- the engine handle's writes and shutdown (when engineHandleOf found it) ------------------
+
+  private onEngineWrite(req: object, bufs: Buffer[]): void {
+    this.engineWriteReq = req;
+    this.inEngineWrite = true;
+    try {
+      this.writeToRaw(bufs, this.onEngineWriteDone);
+    } finally {
+      this.inEngineWrite = false;
+    }
+  }
+
+  private completeEngineWrite(): void {
+    const req = this.engineWriteReq;
+    if (req === null) return; // cancelled by the handle's close
+    this.engineWriteReq = null;
+    this.engine!.finishWrite(req, 0);
+    const shutdown = this.engineShutdownReq;
+    if (shutdown !== null && this.engineWriteReq === null) {
+      this.engineShutdownReq = null;
+      this.onEngineShutdown(shutdown);
+    }
+  }
+
+  // close_notify is written before the engine asks for the shutdown, but may still be the write in
+  // flight: the half-close waits for it (as JSStreamSocket's doShutdown does).
+  private onEngineShutdown(req: object): void {
+    if (this.engineWriteReq !== null) {
+      this.engineShutdownReq = req;
+      return;
+    }
+    process.nextTick(() => {
+      this.onCloseNotifySent();
+      this.engine?.finishShutdown(req, 0);
+    });
+  }
+
+  // The TLSSocket is being destroyed: its requests end as cancelled, as JSStreamSocket ends its own.
+  private cancelEngineRequests(): void {
+    const engine = this.engine!;
+    const write = this.engineWriteReq;
+    const shutdown = this.engineShutdownReq;
+    this.engineWriteReq = null;
+    this.engineShutdownReq = null;
+    this.heldWriteCallback = null;
+    this.engineBacklog = null;
+    if (write !== null || shutdown !== null) {
+      setImmediate(() => {
+        if (write !== null) engine.finishWrite(write, UV_ECANCELED);
+        if (shutdown !== null) engine.finishShutdown(shutdown, UV_ECANCELED);
+      });
+    }
   }
 
   // ---- closing -------------------------------------------------------------------------------
