@@ -106,6 +106,14 @@ function bufferArg(minLen = 0) {
     default: return new Uint16Array(Math.ceil(len / 2));
   }
 }
+/** A Uint8Array over the same memory as view (an empty one if that memory is detached or gone). */
+function sameMemory(view) {
+  try {
+    return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  } catch {
+    return new Uint8Array(0);
+  }
+}
 function int32Arg(minLen) {
   if (chance(0.8)) return new Int32Array(chance(0.8) ? minLen : int(0, minLen + 4));
   return bufferArg();
@@ -243,7 +251,7 @@ const calls = {
     const marks = chance(0.8) ? Uint8Array.from({ length: n }, () => pick([0, 0, 1, 2, 255])) : bufferArg();
     const offsets = chance(0.85) ? new Int32Array(chance(0.8) ? n : int(0, n + 4)) : bufferArg();
     const results = chance(0.85) ? new Int32Array(chance(0.8) ? n : int(0, n + 4)).fill(native.NOT_READ) : bufferArg();
-    const slab = chance(0.1) ? pick([new Uint8Array(out.buffer ?? new ArrayBuffer(0)), offsets, marks]) : bufferArg();
+    const slab = chance(0.1) ? pick([sameMemory(out), offsets, marks]) : bufferArg(); // overlaps: refused
     const cursor = chance(0.8) ? Int32Array.of(int(-2, 300), 0, pick([0, 1, 64, 16384, -1])) : int32Arg(3);
     return [[fdArg(), out, maybe(() => (chance(0.8) ? max : numberArg())), timeoutArg(), maybe(() => marks), maybe(() => offsets), maybe(() => results), maybe(() => slab), maybe(() => cursor), maybe(() => pick([1, 16, 64, 65536, 0, -1, numberArg()]))]];
   },
