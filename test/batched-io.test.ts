@@ -197,6 +197,51 @@ test('one write per iteration to a peer that does not read: the rest queues, pau
   }
 });
 
+test('a transport that receives large reads reads for itself, and goes back to reads by the wait when they are small again; every byte in order', () => {
+  const reactor = new Reactor();
+  const big = Buffer.alloc(1 << 20);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 13 + 5) & 0xff;
+  let server!: Recorder;
+  const seen: boolean[] = [];
+  const port = serve(reactor, () => {
+    server = new Recorder();
+    server.onData = () => seen.push((server.transport as unknown as { readsItself(): boolean }).readsItself());
+    return server;
+  });
+  const client = new Recorder();
+  let phase = 0;
+  const expected = Buffer.concat([big, Buffer.from('small-1'), Buffer.from('small-2')]);
+  const step = (): void => {
+    const got = server?.received.length ?? 0;
+    if (phase === 0) {
+      client.transport.write(big);
+      phase = 1;
+    } else if (phase === 1 && got === big.length) {
+      client.transport.write('small-1');
+      phase = 2;
+    } else if (phase === 2 && got === big.length + 7) {
+      client.transport.write('small-2');
+      phase = 3;
+    } else if (phase === 3 && got === expected.length) {
+      client.transport.close();
+      return reactor.stop();
+    }
+    reactor.callLater(0.001, step);
+  };
+  client.onMade = () => reactor.callSoon(step);
+  reactor.createConnection(() => client, { host: '127.0.0.1', port });
+  try {
+    assert.is(runBounded(reactor), false, 'timed out');
+    assert.is(sha(server.received), sha(expected));
+    assert.ok(seen.slice(0, -2).includes(true), 'large reads: the transport read for itself');
+    // 'small-1' came by its own read (which turned the wait's reads back on), 'small-2' by the wait.
+    assert.equal(seen.slice(-2), [false, false]);
+    assert.equal(server.events.slice(-2), ['data:small-1', 'data:small-2']);
+  } finally {
+    reactor.close();
+  }
+});
+
 test('the unsent rest of a staged write survives the staging area being reused by other writes', () => {
   const reactor = new Reactor();
   const chunkOf = (tag: number, n: number) => {

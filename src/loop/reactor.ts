@@ -707,6 +707,14 @@ export class Reactor extends EventEmitter implements HandleOwner {
     return this.preReads.take(fd);
   }
 
+  /**
+   * @internal Turns the wait's reads for fd on (`kind` 1 or 2) or off (0) while its reader, a
+   * PreReadHandle, stays registered: a stream moving large data reads for itself, with more room.
+   */
+  setPreRead(fd: number, kind: PreReadKind): void {
+    this.preReads.mark(fd, kind);
+  }
+
   /** @internal The n bytes takePreRead just reported, as a Buffer the caller may keep. */
   preReadBytes(n: number): Buffer {
     return this.preReads.bytes(n);
