@@ -16,6 +16,7 @@ class SelectloopAddon : public Napi::Addon<SelectloopAddon> {
     InitSignals(env, exports);
     InitFeatures(env, exports);
     InitDatagrams(env, exports);
+    InitBatchIo(env, exports);
     Napi::Object backends = Napi::Object::New(env);
     backends["select"] = true;
     backends["poll"] = true;

@@ -150,6 +150,33 @@ inline int32_t* ArgInt32Array(const Napi::CallbackInfo& info, size_t i, const ch
   return static_cast<int32_t*>(data);
 }
 
+// A typed array argument of exactly `type`, whole: its elements and their count.
+struct TypedSpan {
+  void* data;
+  size_t count;
+};
+
+inline TypedSpan ArgTypedArray(const Napi::CallbackInfo& info, size_t i, const char* name,
+                               napi_typedarray_type want, const char* typeName) {
+  napi_env env = info.Env();
+  napi_value v = i < info.Length() ? static_cast<napi_value>(info[i]) : nullptr;
+  bool is = false;
+  if (v == nullptr || napi_is_typedarray(env, v, &is) != napi_ok || !is)
+    ThrowType(info.Env(), std::string(name) + " must be " + typeName);
+  napi_typedarray_type type;
+  TypedSpan span{nullptr, 0};
+  // No ArrayBuffer asked for: V8 would materialise one for an on-heap typed array.
+  napi_get_typedarray_info(env, v, &type, &span.count, &span.data, nullptr, nullptr);
+  if (type != want) ThrowType(info.Env(), std::string(name) + " must be " + typeName);
+  return span;
+}
+
+// True when [a, a + aLen) and [b, b + bLen) share a byte.
+inline bool Overlaps(const void* a, size_t aLen, const void* b, size_t bLen) {
+  auto pa = reinterpret_cast<uintptr_t>(a), pb = reinterpret_cast<uintptr_t>(b);
+  return aLen > 0 && bLen > 0 && pa < pb + bLen && pb < pa + aLen;
+}
+
 // Registration of each file's functions on the exports object.
 void InitConstants(Napi::Env env, Napi::Object exports);
 void InitFds(Napi::Env env, Napi::Object exports);
@@ -163,6 +190,7 @@ void InitDevpoll(Napi::Env env, Napi::Object exports);
 void InitSignals(Napi::Env env, Napi::Object exports);
 void InitFeatures(Napi::Env env, Napi::Object exports);
 void InitDatagrams(Napi::Env env, Napi::Object exports);
+void InitBatchIo(Napi::Env env, Napi::Object exports);
 Napi::Function InitLoopWatcher(Napi::Env env);
 Napi::Function InitResolver(Napi::Env env);
 

@@ -2,6 +2,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "batch_io.h"
 #include "common.h"
 #include "wait.h"
 
@@ -54,12 +55,39 @@ Napi::Value EpollWait(const Napi::CallbackInfo& info) {
   return Result(info.Env(), n);
 }
 
+
+// epollWaitRead(epfd, out, maxevents, timeoutMs, marks, offsets, results, slab, cursor, minRoom)
+// -> n | -errno. epollWait, and each ready fd that is marked is read into the slab in the same
+// crossing (see batch_io.h): the Reactor's wait, one native call per ready batch.
+Napi::Value EpollWaitRead(const Napi::CallbackInfo& info) {
+  int epfd = ArgFd(info, 0, "epfd");
+  int maxevents = static_cast<int>(ArgInteger(info, 2, "maxevents", 1, INT_MAX / 16));
+  constexpr size_t kInt32sPerEvent = sizeof(struct epoll_event) / sizeof(int32_t);
+  size_t outCount = static_cast<size_t>(maxevents) * kInt32sPerEvent;
+  int32_t* out = ArgInt32Array(info, 1, "out", outCount);
+  double timeout = ArgTimeout(info, 3);
+  PreReads pre = ArgPreReads(info, 4, out, outCount * sizeof(int32_t));
+  auto* events = reinterpret_cast<struct epoll_event*>(out);
+  int n = RetryWait(timeout, [&](double ms) {
+    return epoll_wait(epfd, events, maxevents, ms < 0 ? -1 : CeilMs(ms));
+  });
+  for (int i = 0; i < n; i++) {
+    int32_t fd = events[i].data.fd;
+    uint32_t ev = events[i].events;
+    out[2 * i] = fd;
+    out[2 * i + 1] = static_cast<int32_t>(ev);
+    PreRead(pre, fd, (ev & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)) != 0);
+  }
+  return Result(info.Env(), n);
+}
+
 }  // namespace
 
 void InitEpoll(Napi::Env env, Napi::Object exports) {
   exports["epollCreate"] = Napi::Function::New(env, EpollCreate, "epollCreate");
   exports["epollCtl"] = Napi::Function::New(env, EpollCtl, "epollCtl");
   exports["epollWait"] = Napi::Function::New(env, EpollWait, "epollWait");
+  exports["epollWaitRead"] = Napi::Function::New(env, EpollWaitRead, "epollWaitRead");
   Napi::Object c = Napi::Object::New(env);
   c["EPOLLIN"] = static_cast<double>(EPOLLIN);
   c["EPOLLOUT"] = static_cast<double>(EPOLLOUT);

@@ -106,6 +106,14 @@ function bufferArg(minLen = 0) {
     default: return new Uint16Array(Math.ceil(len / 2));
   }
 }
+/** A Uint8Array over the same memory as view (an empty one if that memory is detached or gone). */
+function sameMemory(view) {
+  try {
+    return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  } catch {
+    return new Uint8Array(0);
+  }
+}
 function int32Arg(minLen) {
   if (chance(0.8)) return new Int32Array(chance(0.8) ? minLen : int(0, minLen + 4));
   return bufferArg();
@@ -233,6 +241,26 @@ const calls = {
   epollWait: () => {
     const max = int(0, 8);
     return [[fdArg(), maybe(() => int32Arg(max * (EC.EPOLL_EVENT_INT32S ?? 3))), maybe(() => (chance(0.8) ? max : numberArg())), timeoutArg()]];
+  },
+  // The Reactor's batched wait: only fds epoll reports ready are read, and only owned fds are
+  // registered here; a marked entry is read with recv (1) or read (other), both nonblocking.
+  epollWaitRead: () => {
+    const max = int(0, 8);
+    const out = chance(0.9) ? new Int32Array(max * (EC.EPOLL_EVENT_INT32S ?? 3)) : int32Arg(max);
+    const n = int(0, 64);
+    const marks = chance(0.8) ? Uint8Array.from({ length: n }, () => pick([0, 0, 1, 2, 255])) : bufferArg();
+    const offsets = chance(0.85) ? new Int32Array(chance(0.8) ? n : int(0, n + 4)) : bufferArg();
+    const results = chance(0.85) ? new Int32Array(chance(0.8) ? n : int(0, n + 4)).fill(native.NOT_READ) : bufferArg();
+    const slab = chance(0.1) ? pick([sameMemory(out), offsets, marks]) : bufferArg(); // overlaps: refused
+    const cursor = chance(0.8) ? Int32Array.of(int(-2, 300), 0, pick([0, 1, 64, 16384, -1])) : int32Arg(3);
+    return [[fdArg(), out, maybe(() => (chance(0.8) ? max : numberArg())), timeoutArg(), maybe(() => marks), maybe(() => offsets), maybe(() => results), maybe(() => slab), maybe(() => cursor), maybe(() => pick([1, 16, 64, 65536, 0, -1, numberArg()]))]];
+  },
+  // Entries name owned fds (nonblocking; sent with MSG_DONTWAIT), -1 (skipped) or impossible ones.
+  sendBatch: () => {
+    const count = int(0, 6);
+    const entries = new Int32Array(5 * count + (chance(0.2) ? int(0, 4) : 0));
+    for (let i = 0; i < count; i++) entries.set([chance(0.8) ? anyOwned() : pick([-1, -2, closedFd, 2147483647]), pick([0, 1, 1, 2, -1]), int(-2, 300), int(-2, 300), 0], 5 * i);
+    return [[maybe(() => (chance(0.9) ? entries : int32Arg(5))), maybe(() => (chance(0.8) ? count : numberArg())), maybe(bufferArg), maybe(() => (chance(0.1) ? entries : bufferArg()))]];
   },
   LoopWatcher: () => {
     const fd = chance(0.8) ? anyOwned() : pick([closedFd, ...impossibleFds]);

@@ -11,6 +11,7 @@ import { BaseSelector, DefaultSelector, EVENT_READ, EVENT_WRITE, type SelectorKe
 import { Handle, TimerHandle, type HandleOwner } from './handle.js';
 import { RingQueue } from './ring-queue.js';
 import { TimerHeap } from './timer-heap.js';
+import { NOT_READ, PreReads, type PreReadKind } from './pre-reads.js';
 import { SignalPipe, toSignalNumber } from '../select/signals.js';
 import { alreadyRunning, checkCallback, reactorClosed } from './errors.js';
 import { countDebugReactor, debugFromEnvironment, trackUnclosed, untrackUnclosed, warnUnclosed, type ReactorStats } from './debug.js';
@@ -35,6 +36,18 @@ export class SoleReaderHandle extends Handle implements FdHandles {
     return null;
   }
 }
+
+/**
+ * A sole reader whose fd the reactor's wait reads in advance, in the same native call (see
+ * pre-reads.ts). Its callback must claim the result with reactor.takePreRead(fd) every time it
+ * runs, and before it stops reading (removeReader drops an unclaimed result).
+ */
+export abstract class PreReadHandle extends SoleReaderHandle {
+  /** 1 for a socket, 2 for another fd (a pipe), 0 for none (read by the callback itself). */
+  abstract get preReadKind(): PreReadKind;
+}
+
+export { NOT_READ };
 
 /** The FdHandles of a reader alone. */
 function readerOnly(reader: Handle | null): FdHandles {
@@ -87,6 +100,10 @@ export class Reactor extends EventEmitter implements HandleOwner {
   private forgetSelectorClose: (() => void) | null = null;
   private refed = true;
   private inIteration = false;
+  /** Stream fds the wait reads in advance (PreReadHandle readers). */
+  private readonly preReads = new PreReads();
+  /** Run once at the end of the current iteration (a layer above flushing what it batched). */
+  private iterationEndHooks: (() => void)[] = [];
   /**
    * Live transports and servers (registered by themselves), closed by close(). Those with an fd
    * sit in a slot indexed by it: no hash-table entry per connection (~35 B each at 5 000).
@@ -212,7 +229,8 @@ export class Reactor extends EventEmitter implements HandleOwner {
     const key = this.selector.getMap().get(fo);
     if (key === undefined) {
       const data: FdHandles = direction === EVENT_READ ? readerOnly(handle) : { reader: null, writer: handle };
-      this.selector.register(fo, direction, data);
+      const fd = this.selector.register(fo, direction, data).fd;
+      if (direction === EVENT_READ) this.preReads.mark(fd, handle instanceof PreReadHandle ? handle.preReadKind : 0);
     } else {
       const old = key.data;
       const replaced = direction === EVENT_READ ? old.reader : old.writer;
@@ -221,6 +239,7 @@ export class Reactor extends EventEmitter implements HandleOwner {
       const data: FdHandles =
         direction === EVENT_READ ? (old.writer === null ? readerOnly(handle) : { reader: handle, writer: old.writer }) : { reader: old.reader, writer: handle };
       this.selector.modify(fo, key.events | direction, data);
+      if (direction === EVENT_READ) this.preReads.mark(key.fd, handle instanceof PreReadHandle ? handle.preReadKind : 0);
       replaced?.cancel();
     }
     if (this.watcher !== null && !this.inIteration) this.rearmNodeWake();
@@ -241,6 +260,7 @@ export class Reactor extends EventEmitter implements HandleOwner {
     const removed = direction === EVENT_READ ? old.reader : old.writer;
     if (removed === null) return false;
     const events = key.events & ~direction;
+    if (direction === EVENT_READ) this.preReads.unmark(key.fd);
     if (events === 0) this.selector.unregister(fo);
     else this.selector.modify(fo, events, direction === EVENT_READ ? { reader: null, writer: old.writer } : readerOnly(old.reader));
     removed.cancel();
@@ -362,7 +382,9 @@ export class Reactor extends EventEmitter implements HandleOwner {
     const selector = this.selector;
     const debug = this.debugMode;
     const waitStart = debug ? performance.now() : 0;
-    const n = selector.selectReady(timeout);
+    const preReads = this.preReads;
+    const batched = preReads.active;
+    const n = batched ? preReads.wait(selector, timeout) : selector.selectReady(timeout);
     if (debug) this.idleMs += performance.now() - waitStart;
     this.iterations++;
     this.fdEvents += n;
@@ -409,9 +431,24 @@ export class Reactor extends EventEmitter implements HandleOwner {
         this.callbacksRun += fired;
       }
     } finally {
+      // Still inside the iteration: what the hooks flush may call protocols, which may write.
+      if (this.iterationEndHooks.length > 0) this.runIterationEndHooks();
       this.inIteration = false;
       if (hasTimers) timers.unmarkDue();
+      if (batched) preReads.endIteration();
     }
+  }
+
+  private runIterationEndHooks(): void {
+    const hooks = this.iterationEndHooks;
+    for (let i = 0; i < hooks.length; i++) {
+      try {
+        hooks[i]!();
+      } catch (exception) {
+        this.callExceptionHandler({ message: 'Exception at the end of a reactor iteration', exception });
+      }
+    }
+    hooks.length = 0;
   }
 
   /** The ready loop of debug mode: times each callback, reports the slow ones. */
@@ -650,6 +687,37 @@ export class Reactor extends EventEmitter implements HandleOwner {
   /** @internal */
   runHandleFailed(handle: Handle, exception: unknown): void {
     this.callExceptionHandler({ message: `Exception in callback ${handle.callbackName}`, exception, handle });
+  }
+
+  /** @internal True while the reactor runs an iteration's callbacks (work may wait for atIterationEnd). */
+  isDispatching(): boolean {
+    return this.inIteration;
+  }
+
+  /** @internal Runs hook once at the end of the current iteration (only while isDispatching()). */
+  atIterationEnd(hook: () => void): void {
+    this.iterationEndHooks.push(hook);
+  }
+
+  /**
+   * @internal What the wait read for fd, whose reader is a PreReadHandle: bytes (then
+   * preReadBytes(n) gives them), 0 at EOF, -errno, or NOT_READ (the caller reads itself). Claims it.
+   */
+  takePreRead(fd: number): number {
+    return this.preReads.take(fd);
+  }
+
+  /**
+   * @internal Turns the wait's reads for fd on (`kind` 1 or 2) or off (0) while its reader, a
+   * PreReadHandle, stays registered: a stream moving large data reads for itself, with more room.
+   */
+  setPreRead(fd: number, kind: PreReadKind): void {
+    this.preReads.mark(fd, kind);
+  }
+
+  /** @internal The n bytes takePreRead just reported, as a Buffer the caller may keep. */
+  preReadBytes(n: number): Buffer {
+    return this.preReads.bytes(n);
   }
 
   /** @internal */

@@ -90,6 +90,18 @@ export class Epoll {
     return check(native.epollWait!(this.epfd, this.ready, maxevents, timeoutMs), 'epoll_wait');
   }
 
+  /**
+   * pollReady that also reads every ready fd marked in `marks` into `slab` in the same native call
+   * (results[fd]: bytes, 0 at EOF, -errno or NOT_READ; offsets[fd]: where; cursor[0]: the next
+   * free slab byte, advanced past each read). Only with room >= minRoom is an fd read.
+   */
+  pollReadyPreRead(timeoutMs: number, maxevents: number, marks: Uint8Array, offsets: Int32Array, results: Int32Array, slab: Uint8Array, cursor: Int32Array, minRoom: number): number {
+    this.checkOpen();
+    maxevents = Math.min(maxevents, MAX_EVENTS_PER_CALL);
+    if (this.ready.length < maxevents * INT32S_PER_EVENT) this.ready = new Int32Array(maxevents * INT32S_PER_EVENT * 2);
+    return check(native.epollWaitRead!(this.epfd, this.ready, maxevents, timeoutMs, marks, offsets, results, slab, cursor, minRoom), 'epoll_wait');
+  }
+
   private ctl(op: 1 | 2 | 3, fileobj: unknown, eventmask: number, syscall: string): void {
     const fd = fileobjToFd(fileobj);
     check(this.control(op, fd, eventmask), syscall, `(fd ${fd})`);

@@ -78,6 +78,10 @@ export interface NativeBinding {
   acceptAddress(fd: number, nonblocking: boolean): [number, NativeAddress] | number;
   recv(fd: number, buf: Uint8Array, offset: number, length: number, flags: number): number;
   send(fd: number, buf: Uint8Array, offset: number, length: number, flags: number): number;
+  /** Sends each (fd, source, offset, length) entry of `entries` from staging (source 0) or slab (1); the bytes sent or -errno go in its 5th slot. */
+  sendBatch(entries: Int32Array, count: number, staging: Uint8Array, slab: Uint8Array): number;
+  /** The result slot of an fd a wait did not read. */
+  NOT_READ: number;
   writev(fd: number, chunks: Uint8Array[], firstOffset: number, count: number, isSocket: boolean): number;
   recvfrom(fd: number, buf: Uint8Array, offset: number, length: number, flags: number): [number, NativeAddress] | number;
   sendto(fd: number, buf: Uint8Array, offset: number, length: number, flags: number, sockaddr: Uint8Array): number;
@@ -100,6 +104,8 @@ export interface NativeBinding {
   epollCreate?(): number;
   epollCtl?(epfd: number, op: number, fd: number, events: number): number;
   epollWait?(epfd: number, out: Int32Array, maxevents: number, timeoutMs: number): number;
+  /** epollWait that also reads each ready fd marked in `marks` into `slab` (cpp/batch_io.h). */
+  epollWaitRead?(epfd: number, out: Int32Array, maxevents: number, timeoutMs: number, marks: Uint8Array, offsets: Int32Array, results: Int32Array, slab: Uint8Array, cursor: Int32Array, minRoom: number): number;
   kqueueCreate?(): number;
   keventWait?(kq: number, changes: Float64Array, nchanges: number, out: Float64Array, maxevents: number, timeoutMs: number): number;
   devpollCreate?(): number;

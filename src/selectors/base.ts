@@ -15,6 +15,16 @@ function checkEvents(events: unknown): number {
   return events;
 }
 
+/** What a batched wait reads and where (see Epoll.pollReadyPreRead); arrays indexed by fd. */
+export interface PreReadRequest {
+  readonly marks: Uint8Array;
+  readonly offsets: Int32Array;
+  readonly results: Int32Array;
+  readonly slab: Uint8Array;
+  readonly cursor: Int32Array;
+  readonly minRoom: number;
+}
+
 export abstract class BaseSelector<T = unknown> {
   protected readonly fdToKey = new Map<number, SelectorKey<T>>();
   private readonly mapping = new SelectorMapping<T>(this.fdToKey, (fo) => {
@@ -101,6 +111,16 @@ export abstract class BaseSelector<T = unknown> {
    * count. `timeoutMs` is already normalised (< 0 blocks).
    */
   abstract selectReady(timeoutMs: number): number;
+
+  /**
+   * @internal selectReady that also reads the ready fds marked in `pre` into its slab, where the
+   * backend can do both in one native call (epoll); elsewhere plain selectReady (nothing is read,
+   * every result stays NOT_READ).
+   */
+  selectReadyPreRead(timeoutMs: number, pre: PreReadRequest): number {
+    void pre;
+    return this.selectReady(timeoutMs);
+  }
 
   /** The key of a registered file object. @throws KeyError if not registered. */
   getKey(fileobj: FileObject): SelectorKey<T> {

@@ -2,7 +2,7 @@ import { Epoll, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD } from '../select/ep
 import { check } from '../select/errors.js';
 import { EPOLLIN, EPOLLOUT } from '../select/constants.js';
 import { EVENT_READ, EVENT_WRITE } from './key.js';
-import { BaseSelector } from './base.js';
+import { BaseSelector, type PreReadRequest } from './base.js';
 
 function toEpoll(events: number): number {
   return (events & EVENT_READ ? EPOLLIN : 0) | (events & EVENT_WRITE ? EPOLLOUT : 0);
@@ -14,7 +14,16 @@ export class EpollSelector<T = unknown> extends BaseSelector<T> {
 
   override selectReady(timeoutMs: number): number {
     // Room for every registered fd, so one call reports all that are ready (as CPython does).
-    const n = this.epoll.pollReady(timeoutMs, Math.max(this.fdToKey.size, 1));
+    return this.collect(this.epoll.pollReady(timeoutMs, Math.max(this.fdToKey.size, 1)));
+  }
+
+  override selectReadyPreRead(timeoutMs: number, pre: PreReadRequest): number {
+    const max = Math.max(this.fdToKey.size, 1);
+    return this.collect(this.epoll.pollReadyPreRead(timeoutMs, max, pre.marks, pre.offsets, pre.results, pre.slab, pre.cursor, pre.minRoom));
+  }
+
+  /** The keys and events of the n (fd, events) pairs a wait left in epoll.ready. */
+  private collect(n: number): number {
     const pairs = this.epoll.ready;
     let count = 0;
     for (let i = 0; i < n; i++) {

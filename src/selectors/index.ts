@@ -8,7 +8,7 @@ import { PollSelector } from './poll-selector.js';
 import { SelectSelector } from './select-selector.js';
 
 export { EVENT_READ, EVENT_WRITE, type SelectorKey } from './key.js';
-export { BaseSelector } from './base.js';
+export { BaseSelector, type PreReadRequest } from './base.js';
 export { EpollSelector, KqueueSelector, DevpollSelector, PollSelector, SelectSelector };
 export { ValueError, KeyError, OSError, BlockingIOError } from '../select/errors.js';
 export type { FileObject, HasFileno } from '../select/fileobj.js';
