@@ -62,6 +62,9 @@ test('resolveStream: each candidate with its family; bad ports and hosts named',
   const [v6] = resolveStream('::1', 8080);
   assert.is(v6!.family, AF_INET6);
   assert.equal(native.parseAddress(v6!.sockaddr), ['::1', 8080]);
+  // '' is the loopback for a connection (not passive): never the wildcard.
+  const hosts = resolveStream('', 8080).map(({ sockaddr }) => (native.parseAddress(sockaddr) as [string, number])[0]);
+  assert.ok(hosts.length > 0 && hosts.every((h) => h === '127.0.0.1' || h === '::1'), hosts.join());
   assert.is(message(() => resolveStream('127.0.0.1', 70000), ValueError), 'port must be 0-65535, got 70000');
   assert.is(message(() => resolveStream('a\0b', 1), ValueError), "host must not contain NUL bytes: 'a\\x00b'");
 });

@@ -18,7 +18,7 @@ test('OSError: errno made negative; message "syscall CODE (description) detail"'
   }
   assert.is(new OSError(-ENOENT, 'open', '/nowhere').message, 'open ENOENT (no such file or directory) /nowhere');
   assert.is(new OSError(-ENOENT, 'open', '').message, 'open ENOENT (no such file or directory)');
-  assert.is(new OSError(0, 'x').errno, 0, 'errno 0 stays 0, not -0');
+  assert.ok(Object.is(new OSError(0, 'x').errno, 0), 'errno 0 stays 0, not -0');
   assert.equal([NEG_EAGAIN, NEG_EWOULDBLOCK, NEG_EINPROGRESS, NEG_EINTR], [-EAGAIN, -ERRNO.EWOULDBLOCK, -EINPROGRESS, -ERRNO.EINTR]);
 });
 

@@ -53,7 +53,7 @@ export const NEG_EINTR = -osConstants.errno.EINTR;
 
 /** True for a native result that means "try again when ready". */
 export function isWouldBlock(result: number): boolean {
-  // Stryker disable next-line ConditionalExpression: EAGAIN == EWOULDBLOCK on Linux, so either test alone matches both (distinct only on a few old Unixes)
+  // Stryker disable next-line ConditionalExpression,LogicalOperator: EAGAIN == EWOULDBLOCK on Linux, so either test alone matches both (distinct only on a few old Unixes)
   return result === NEG_EAGAIN || result === NEG_EWOULDBLOCK;
 }
 

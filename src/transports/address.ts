@@ -11,6 +11,7 @@ export type Address = [string, number] | string;
 export class GaiError extends OSError {
   override name = 'GaiError';
   constructor(code: string, message: string, host: string) {
+    // Stryker disable next-line UnaryOperator: errno, code and message are all replaced just below
     super(-1, 'getaddrinfo');
     // Resolver failures have no errno: errno is 0 and code says what happened (as Node's dns).
     Object.defineProperty(this, 'code', { value: code });
@@ -70,6 +71,7 @@ export function toSockaddr(family: number, address: unknown, socktype = SOCK_STR
 /** Resolves host for a stream connection: the family and sockaddr of each candidate address. */
 export function resolveStream(host: string, port: number, passive = false): Array<{ family: number; sockaddr: Buffer }> {
   checkHost(host);
+  // Stryker disable next-line ConditionalExpression,StringLiteral: native resolve() treats '' as null
   const result = native.resolve(host === '' ? null : host, checkPort(port), 0, SOCK_STREAM, passive);
   if (!Array.isArray(result)) throw new GaiError(result.code, result.message, host);
   return result.map((sockaddr) => ({ family: native.sockaddrFamily(sockaddr), sockaddr }));
