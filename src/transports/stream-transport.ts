@@ -309,22 +309,10 @@ export class Transport extends EventEmitter implements ReactorResource, BatchWri
       this.flags &= ~READS_ITSELF;
       this.reactor.setPreRead(this.fd, this.isSocket ? 1 : 2);
     }
-    if (n > 0) {
-      const data = takeRead(n);
-      try {
-        (this.protocol as Protocol).dataReceived?.(data);
-      } catch (err) {
-        return this.fatalError(err, 'Fatal error: protocol.dataReceived() call failed.');
-      }
-      if (this.hasDataListener()) this.emit('data', data);
-    } else if (n === 0) {
-      this.readEof();
-    } else if (!isWouldBlock(n)) {
-      this.fatalError(osError(n, this.isSocket ? 'recv' : 'read'), 'Fatal read error on transport');
-    }
+    this.readDone(n, n > 0 ? takeRead(n) : null);
   }
 
-  /** The outcome of a read done for us by the wait: n bytes (`data`), 0 at EOF, or -errno. */
+  /** The outcome of a read, ours or the wait's: n bytes (`data`), 0 at EOF, or -errno. */
   private readDone(n: number, data: Buffer | null): void {
     if (n > 0) {
       if (this.buffered) return this.copyIntoProtocol(this.protocol as BufferedProtocol, data!);
