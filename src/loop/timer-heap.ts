@@ -144,18 +144,7 @@ export class TimerHeap<T extends HeapTimer> {
   private insert(when: number, id: number): void {
     const n = this.count;
     if (2 * n === this.entries.length) this.resize(n * 2);
-    const e = this.entries;
-    let i = n;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const pw = e[2 * parent]!;
-      if (!(when < pw || (when === pw && id < e[2 * parent + 1]!))) break;
-      e[2 * i] = pw;
-      e[2 * i + 1] = e[2 * parent + 1]!;
-      i = parent;
-    }
-    e[2 * i] = when;
-    e[2 * i + 1] = id;
+    this.siftUp(n, when, id);
     this.count = n + 1;
   }
 
@@ -235,16 +224,7 @@ export class TimerHeap<T extends HeapTimer> {
         e[2 * i + 1] = e[2 * c + 1]!;
         i = c;
       }
-      while (i > 0) {
-        const parent = (i - 1) >> 1;
-        const pw = e[2 * parent]!;
-        if (!(lw < pw || (lw === pw && lid < e[2 * parent + 1]!))) break;
-        e[2 * i] = pw;
-        e[2 * i + 1] = e[2 * parent + 1]!;
-        i = parent;
-      }
-      e[2 * i] = lw;
-      e[2 * i + 1] = lid;
+      this.siftUp(i, lw, lid);
     } else if (this.deferred.length === 0) {
       this.byId = []; // drained: forget the ids issued so far
       this.cancelledCount = 0; // (it may have counted timers cancelled after they fired)
@@ -254,6 +234,21 @@ export class TimerHeap<T extends HeapTimer> {
     // halving at each quarter would allocate another full copy's worth while draining a big heap.
     const cap = e.length >> 1;
     if (cap > MIN_CAPACITY * 16 && n < cap >> 4) this.resize(Math.max(MIN_CAPACITY, n * 4));
+  }
+
+  /** Puts (when, id) at slot i's place or above it: its parents that sort after it move down. */
+  private siftUp(i: number, when: number, id: number): void {
+    const e = this.entries;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const pw = e[2 * parent]!;
+      if (!(when < pw || (when === pw && id < e[2 * parent + 1]!))) break;
+      e[2 * i] = pw;
+      e[2 * i + 1] = e[2 * parent + 1]!;
+      i = parent;
+    }
+    e[2 * i] = when;
+    e[2 * i + 1] = id;
   }
 
   private resize(cap: number): void {
