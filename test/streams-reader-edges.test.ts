@@ -84,7 +84,9 @@ test('an empty feed wakes no read with nothing: the read keeps waiting for real 
 test('read(n) checks n: a fraction or a non-number is a TypeError, nothing consumed', async () => {
   const [r] = reader();
   r.feedData(Buffer.from('abc'));
-  assert.instance(await rejection(r.read(1.5)), TypeError);
+  const err = (await rejection(r.read(1.5))) as Error;
+  assert.instance(err, TypeError);
+  assert.is(err.message, 'n must be an integer, got 1.5');
   assert.instance(await rejection(r.read('2' as unknown as number)), TypeError);
   assert.instance(await rejection(r.read(NaN)), TypeError);
   assert.is(r.bufferedBytes, 3);
@@ -100,7 +102,11 @@ test('readExactly checks n: fractions and non-numbers are ValueErrors; readExact
 
 test('the limit must be a positive integer', () => {
   for (const bad of [0, -1, 1.5, NaN, Infinity, '8']) {
-    assert.throws(() => new StreamReader({ limit: bad as number }), (e: unknown) => e instanceof ValueError, String(bad));
+    assert.throws(
+      () => new StreamReader({ limit: bad as number }),
+      (e: unknown) => e instanceof ValueError && (e as Error).message === `limit must be a positive integer, got ${String(bad)}`,
+      String(bad),
+    );
   }
   assert.is(new StreamReader({ limit: 1 }).limit, 1);
   assert.is(new StreamReader().limit, 64 * 1024);
@@ -161,7 +167,16 @@ test('readUntil: exactly limit bytes searched without a separator keeps waiting;
     const err = (await rejection(p)) as LimitOverrunError;
     assert.instance(err, LimitOverrunError);
     assert.is(err.consumed, L + 1);
+    assert.is(err.message, 'Separator is not found, and chunk exceed the limit');
     assert.is(r.bufferedBytes, L + 1);
+  }
+  {
+    const [r] = reader(L);
+    r.feedData(Buffer.from('x'.repeat(L + 1) + '\n'));
+    const err = (await rejection(r.readUntil('\n'))) as LimitOverrunError;
+    assert.instance(err, LimitOverrunError);
+    assert.is(err.consumed, L + 1);
+    assert.is(err.message, 'Separator is found, but chunk is longer than limit');
   }
 });
 
@@ -172,6 +187,105 @@ test('readLine past the limit with the newline exactly at the end of the buffer 
   assert.is(r.bufferedBytes, 0);
   r.feedData(Buffer.from('ok\n'));
   assert.is((await r.readLine()).toString(), 'ok\n');
+});
+
+test('readUntil: a separator found early is kept when a later one in the list is not found', async () => {
+  const [r] = reader();
+  r.feedData(Buffer.from('a\nb'));
+  r.feedEof();
+  assert.is((await r.readUntil(['\n', 'X'])).toString(), 'a\n');
+  assert.is((await r.read()).toString(), 'b');
+});
+
+test('readLine over the limit when more data came meanwhile: the newline is dropped only if it is the next byte', async () => {
+  {
+    const [r] = reader(4);
+    r.feedData(Buffer.from('abcdefghij'));
+    const p = rejection(r.readLine());
+    r.feedData(Buffer.from('Xok\n')); // before readLine handles the overrun
+    assert.instance(await p, ValueError);
+    assert.is(r.bufferedBytes, 0, 'no newline next: everything buffered is dropped');
+  }
+  {
+    const [r] = reader(4);
+    r.feedData(Buffer.from('abcdefghij'));
+    const p = rejection(r.readLine());
+    r.feedData(Buffer.from('\nok\n'));
+    assert.instance(await p, ValueError);
+    assert.is(r.bufferedBytes, 3, 'the long line and its newline dropped');
+    assert.is((await r.readLine()).toString(), 'ok\n');
+  }
+});
+
+test('a second read while one waits: ERR_READ_BUSY naming the second read', async () => {
+  const seconds: Array<[string, (r: StreamReader) => Promise<Buffer>]> = [
+    ['read', (r) => r.read(1)],
+    ['read', (r) => r.read(-1)],
+    ['readUntil', (r) => r.readUntil('x')],
+    ['readUntil', (r) => r.readLine()],
+    ['readExactly', (r) => r.readExactly(1)],
+  ];
+  for (const [what, second] of seconds) {
+    const [r] = reader();
+    const first = r.read(5);
+    const err = (await rejection(second(r))) as Error & { code?: string };
+    assert.is(err.code, 'ERR_READ_BUSY');
+    assert.is(err.message, `${what}() called while another read is already waiting for data on this StreamReader`);
+    r.feedData(Buffer.from('y'));
+    assert.is((await first).toString(), 'y');
+  }
+});
+
+test('after a waiting read resumed the transport, the next flood pauses it again', async () => {
+  const [r, t] = reader(4);
+  r.feedData(Buffer.alloc(10, 1)); // > 2 × limit
+  assert.is(t.pauses, 1);
+  const p = r.readExactly(30);
+  assert.is(t.resumes, 1, 'the read has to wait: resumed');
+  r.feedData(Buffer.alloc(10, 2));
+  assert.is(t.pauses, 2, 'above 2 × limit again: paused again');
+  await settle();
+  assert.is(t.resumes, 2, 'still waiting: resumed again');
+  r.feedData(Buffer.alloc(10, 3));
+  assert.is(t.pauses, 3);
+  const got = await p;
+  assert.ok(got.equals(Buffer.concat([Buffer.alloc(10, 1), Buffer.alloc(10, 2), Buffer.alloc(10, 3)])));
+  assert.is(t.resumes, 3, 'read down to the limit: resumed');
+  assert.is(t.reading, true);
+});
+
+test('a line trickling in is joined into one store that doubles when full, not copied afresh per piece', async () => {
+  const real = Buffer.allocUnsafeSlow;
+  const sizes: number[] = [];
+  Buffer.allocUnsafeSlow = ((n: number) => {
+    sizes.push(n);
+    return real(n);
+  }) as typeof Buffer.allocUnsafeSlow;
+  try {
+    const [r] = reader(64 * 1024);
+    const p = r.readUntil('\n');
+    r.feedData(Buffer.from('a'));
+    await settle();
+    r.feedData(Buffer.from('b'));
+    await settle();
+    assert.equal(sizes, [4096], 'the first join: a 4 KiB store');
+    r.feedData(Buffer.alloc(4094, 0x63));
+    await settle();
+    assert.equal(sizes, [4096], 'filled exactly: still the same store');
+    r.feedData(Buffer.from('d'));
+    await settle();
+    assert.equal(sizes, [4096, 2 * 4097], 'full: a store of twice what is buffered');
+    for (let i = 0; i < 100; i++) {
+      r.feedData(Buffer.from('e'));
+      await settle();
+    }
+    assert.equal(sizes, [4096, 2 * 4097], 'the rest fits');
+    r.feedData(Buffer.from('\n'));
+    const line = await p;
+    assert.ok(line.equals(Buffer.concat([Buffer.from('ab'), Buffer.alloc(4094, 0x63), Buffer.from('d'), Buffer.alloc(100, 0x65), Buffer.from('\n')])));
+  } finally {
+    Buffer.allocUnsafeSlow = real;
+  }
 });
 
 test('a line trickling in byte by byte past 4 KiB, then more lines: every byte in order', async () => {
@@ -216,6 +330,18 @@ test('an aborted wait leaves no read pending: the next read waits instead of fai
   const next = r.read(5);
   r.feedData(Buffer.from('after'));
   assert.is((await next).toString(), 'after');
+  // read(-1) aborted before it collected anything puts nothing back: the next read is a view again.
+  const ac2 = new AbortController();
+  const all = r.read(-1, { signal: ac2.signal });
+  await settle();
+  ac2.abort(new Error('stop'));
+  await rejection(all);
+  const fed = Buffer.from('view please');
+  r.feedData(fed);
+  const got = await r.read(4);
+  assert.is(got.toString(), 'view');
+  assert.is(got.buffer, fed.buffer);
+  assert.is(got.byteOffset, fed.byteOffset);
 });
 
 test('read(-1) aborted between blocks puts back exactly what it had taken', async () => {
@@ -269,8 +395,12 @@ test('separators: strings, Uint8Array views (their own bytes only) and arrays; a
   const backing = new Uint8Array([0x23, 0x7c, 0x23]);
   assert.is((await r.readUntil(backing.subarray(1, 2))).toString(), 'one|', 'the view is "|" alone');
   assert.is((await r.readUntil([backing.subarray(0, 1)])).toString(), 'two#');
-  assert.instance(await rejection(r.readUntil(5 as unknown as string)), TypeError);
-  assert.instance(await rejection(r.readUntil([Buffer.from('e'), ''])), ValueError);
+  const notSeparator = (await rejection(r.readUntil(5 as unknown as string))) as Error;
+  assert.instance(notSeparator, TypeError);
+  assert.is(notSeparator.message, 'separator must be a string, a Uint8Array, or an array of them');
+  const empty = (await rejection(r.readUntil([Buffer.from('e'), '']))) as Error;
+  assert.instance(empty, ValueError);
+  assert.is(empty.message, 'separator must not be empty');
   assert.is(r.bufferedBytes, 5);
 });
 
