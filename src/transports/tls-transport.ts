@@ -1,10 +1,19 @@
 // TLS over a stream transport (asyncio's sslproto.SSLProtocol + _SSLProtocolTransport), built on
-// Node's own TLS: a tls.TLSSocket runs over a JS Duplex that our raw transport feeds (reads are
-// pushed into it; what it writes goes to the raw transport, one write in flight, held while the
-// raw transport is above its high-water mark). The application sees a TlsTransport: the same
-// Transport interface, with connectionMade after the handshake.
+// Node's own TLS, a tls.TLSSocket. The raw transport always reads the socket and hands the
+// ciphertext to the TLS engine, so it sees every FIN (one without close_notify is truncation).
+// What the engine writes takes the first of three paths that is available:
+//   - the wire (wireOver): a libuv handle on a duplicate of the raw fd, written by the engine in
+//     C++ as node:tls writes its own socket; reads go in with the engine's receive();
+//   - the engine handle (engineHandleOf): Node's JSStream under a TLSSocket over our Duplex,
+//     answered directly, records going into the raw transport (one write in flight, held while
+//     it is above its high-water mark); used when there is no wire, e.g. startTls on a transport
+//     that still has bytes to send;
+//   - the Duplex itself, where that handle is not found.
+// The application sees a TlsTransport: the same Transport interface, with connectionMade after
+// the handshake.
 //
-//   app protocol <-> TlsTransport <-> tls.TLSSocket (OpenSSL) <-> Duplex <-> RawSide <-> raw Transport (fd)
+//   app protocol <-> TlsTransport <-> tls.TLSSocket (OpenSSL) --records--> wire | Duplex -> raw Transport (fd)
+//                                                     ^---ciphertext---- RawSide <- raw Transport
 //
 // Two state machines, as CPython's sslproto: the TLS layer's (UNWRAPPED -> DO_HANDSHAKE -> WRAPPED
 // -> FLUSHING -> SHUTDOWN -> CLOSED, transitions checked) and the application protocol's (INIT ->
@@ -168,7 +177,13 @@ function wireOver(raw: Transport): NetSocket | null {
   try {
     const net = requireBuiltin('node:net') as typeof import('node:net');
     // manualStart: the handle never starts reading (Node's own option for sockets TLS wraps).
-    return new net.Socket({ fd: copy, readable: true, writable: true, allowHalfOpen: true, manualStart: true } as import('node:net').SocketConstructorOpts);
+    const wire = new net.Socket({ fd: copy, readable: true, writable: true, allowHalfOpen: true, manualStart: true } as import('node:net').SocketConstructorOpts);
+    if ((wire as unknown as { _handle: { reading?: boolean } | null })._handle?.reading === true) {
+      // A Node that no longer honours manualStart: libuv would read our bytes. Not this path.
+      wire.destroy();
+      return null;
+    }
+    return wire;
   } catch {
     native.close(copy);
     return null;
