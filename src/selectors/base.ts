@@ -156,19 +156,21 @@ export abstract class BaseSelector<T = unknown> {
   }
 
   /**
-   * The allocation-free select() used by the Reactor: fills readyKeys/readyEvents and returns the
-   * count. `timeoutMs` is already normalised (< 0 blocks).
+   * The allocation-free select() used by the Reactor: fills readyFds/readyKeys/readyEvents and
+   * returns the count. `timeoutMs` is already normalised (< 0 blocks). A backend that takes events
+   * from a kernel queue (epoll) reports at most `maxEvents` (default: every registration, as
+   * select() must); the others report every ready fd.
    */
-  abstract selectReady(timeoutMs: number): number;
+  abstract selectReady(timeoutMs: number, maxEvents?: number): number;
 
   /**
    * @internal selectReady that also reads the ready fds marked in `pre` into its slab, where the
    * backend can do both in one native call (epoll); elsewhere plain selectReady (nothing is read,
    * every result stays NOT_READ).
    */
-  selectReadyPreRead(timeoutMs: number, pre: PreReadRequest): number {
+  selectReadyPreRead(timeoutMs: number, pre: PreReadRequest, maxEvents?: number): number {
     void pre;
-    return this.selectReady(timeoutMs);
+    return this.selectReady(timeoutMs, maxEvents);
   }
 
   /** The key of a registered file object. @throws KeyError if not registered. */

@@ -12,13 +12,13 @@ function toEpoll(events: number): number {
 export class EpollSelector<T = unknown> extends BaseSelector<T> {
   private readonly epoll = new Epoll();
 
-  override selectReady(timeoutMs: number): number {
-    // Room for every registered fd, so one call reports all that are ready (as CPython does).
-    return this.collect(this.epoll.pollReady(timeoutMs, Math.max(this.registrationCount, 1)));
+  override selectReady(timeoutMs: number, maxEvents = Infinity): number {
+    // By default room for every registered fd, so one call reports all that are ready (as CPython does).
+    return this.collect(this.epoll.pollReady(timeoutMs, Math.max(Math.min(this.registrationCount, maxEvents), 1)));
   }
 
-  override selectReadyPreRead(timeoutMs: number, pre: PreReadRequest): number {
-    const max = Math.max(this.registrationCount, 1);
+  override selectReadyPreRead(timeoutMs: number, pre: PreReadRequest, maxEvents = Infinity): number {
+    const max = Math.max(Math.min(this.registrationCount, maxEvents), 1);
     return this.collect(this.epoll.pollReadyPreRead(timeoutMs, max, pre.marks, pre.offsets, pre.results, pre.slab, pre.cursor, pre.minRoom));
   }
 
