@@ -137,7 +137,7 @@ test('server.connections and reactor.close() with connections in fd slots: each 
   assert.is(openFdCount(), fdsBefore, 'every fd closed');
 });
 
-test('a transport nobody listens to has no event table of its own; listeners added later still hear everything', () => {
+test('a transport nobody listens to has no event table or count of its own, nor a write queue; listeners added later still hear everything', () => {
   const reactor = new Reactor();
   try {
     const server = reactor.createServer(() => ({ dataReceived() {} }), { host: '127.0.0.1', port: 0 });
@@ -159,6 +159,8 @@ test('a transport nobody listens to has no event table of its own; listeners add
     });
     assert.not.ok(runBounded(reactor));
     assert.not.ok(Object.hasOwn(accepted!, '_events'), 'no table while nothing listens');
+    assert.not.ok(Object.hasOwn(accepted!, '_eventsCount'), 'no count while nothing listens');
+    assert.is((accepted as unknown as { out: unknown }).out, null, 'no write queue while no write had to wait');
     assert.is(accepted!.listenerCount('data'), 0);
     const onData = (d: Buffer) => heard.push(`data:${d.toString()}`);
     accepted!.on('data', onData);
@@ -171,6 +173,7 @@ test('a transport nobody listens to has no event table of its own; listeners add
     client!.writeEof();
     assert.not.ok(runBounded(reactor));
     assert.equal(heard, ['data:abc', 'end', 'close:null']);
+    assert.ok(Object.hasOwn(accepted!, '_eventsCount'), 'a listener made it a field');
     accepted!.off('data', onData);
     assert.is(accepted!.listenerCount('data'), 0);
     server.close();
