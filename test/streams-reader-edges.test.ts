@@ -95,7 +95,9 @@ test('read(n) checks n: a fraction or a non-number is a TypeError, nothing consu
 
 test('readExactly checks n: fractions and non-numbers are ValueErrors; readExactly(0) is empty at once', async () => {
   const [r] = reader();
-  assert.instance(await rejection(r.readExactly(0.5)), ValueError);
+  const err = (await rejection(r.readExactly(0.5))) as Error;
+  assert.instance(err, ValueError);
+  assert.is(err.message, 'readExactly size must be a non-negative integer, got 0.5');
   assert.instance(await rejection(r.readExactly('1' as unknown as number)), ValueError);
   assert.is((await r.readExactly(0)).length, 0, 'nothing buffered, yet no wait');
 });
@@ -355,6 +357,42 @@ test('read(-1) aborted between blocks puts back exactly what it had taken', asyn
   assert.is(r.bufferedBytes, 10);
   r.feedEof();
   assert.is((await r.read()).toString(), 'abcdefghij');
+});
+
+test('read(-1) aborted after taking a whole chunk and part of the next puts both back in order', async () => {
+  const [r] = reader(4);
+  r.feedData(Buffer.from('abcd'));
+  const ac = new AbortController();
+  const reason = new Error('mid-chunk');
+  const p = r.read(-1, { signal: ac.signal });
+  await settle(); // 'abcd' taken; waiting for more
+  r.feedData(Buffer.from('efghij'));
+  ac.abort(reason); // 'efgh' is taken next, then the abort is seen with 'ij' still buffered
+  assert.is(await rejection(p), reason);
+  assert.is(r.bufferedBytes, 10);
+  r.feedEof();
+  assert.is((await r.read()).toString(), 'abcdefghij');
+});
+
+test('readLine over the limit when another read took the buffer meanwhile: ValueError, and that read has the bytes', async () => {
+  const [r] = reader(4);
+  r.feedData(Buffer.from('abcdefghij'));
+  const line = rejection(r.readLine());
+  const other = r.read(100); // takes everything before readLine handles its overrun
+  assert.instance(await line, ValueError);
+  assert.is((await other).toString(), 'abcdefghij');
+  assert.is(r.bufferedBytes, 0);
+});
+
+test('read down to the limit resumes the transport; the next flood pauses it again', async () => {
+  const [r, t] = reader(4);
+  r.feedData(Buffer.alloc(10));
+  assert.is(t.pauses, 1);
+  await r.read(6); // 4 left = limit
+  assert.is(t.resumes, 1);
+  r.feedData(Buffer.alloc(10)); // 14 > 2 × limit
+  assert.is(t.pauses, 2);
+  assert.is(t.reading, false);
 });
 
 test('a read whose signal aborts just as data arrives rejects and leaves the paused transport paused', async () => {

@@ -162,15 +162,18 @@ test('drain with a bad options argument rejects with a TypeError (not a throw)',
   assert.instance(await rejection(writer.drain(5 as unknown as { signal?: AbortSignal })), TypeError);
 });
 
-test('an aborted drain rejects with the reason; the other drains still resolve on resume', async () => {
+test('an aborted drain rejects with the reason and leaves no waiter behind; the other drains still resolve on resume', async () => {
   const { protocol, writer } = made();
   protocol.pauseWriting();
   const ac = new AbortController();
   const reason = new Error('no more');
-  const aborted = writer.drain({ signal: ac.signal });
   const other = writer.drain();
+  const aborted = rejection(writer.drain({ signal: ac.signal }));
+  const waiters = (): number => (protocol as unknown as { drainWaiters: unknown[] }).drainWaiters.length;
+  assert.is(waiters(), 2);
   ac.abort(reason);
-  assert.is(await rejection(aborted), reason);
+  assert.is(waiters(), 1, 'the aborted one is gone at once (a signal reused for many drains must not pile them up)');
+  assert.is(await aborted, reason);
   assert.is(await stateOf(other), 'pending');
   protocol.resumeWriting();
   await other;
@@ -184,8 +187,11 @@ test('a clean close: waiting drains reject ECONNRESET, waitClosed resolves (wait
   const closed = writer.waitClosed();
   assert.is(await stateOf(closed), 'pending');
   protocol.connectionLost(null);
-  const err = (await drain) as { code?: string; syscall?: string };
+  const err = (await drain) as { code?: string; syscall?: string; errno?: number; message: string };
   assert.is(err.code, 'ECONNRESET');
+  assert.is(err.syscall, 'drain');
+  assert.ok(err.errno! < 0);
+  assert.ok(err.message.endsWith(' (the connection is lost)'), err.message);
   await closed;
   assert.is(await stateOf(writer.waitClosed()), 'resolved');
   assert.is(((await rejection(writer.drain())) as { code?: string }).code, 'ECONNRESET');
@@ -206,6 +212,13 @@ test('a failed connection: drains, waitClosed and the reader all reject with its
   assert.is(await rejection(writer.waitClosed()), boom, 'after the loss too');
   assert.is(await rejection(writer.drain()), boom);
   assert.is(protocol.reader.exception(), boom);
+});
+
+test('drain rejects with the reader\'s exception once one is set, even before the connection is lost (as asyncio)', async () => {
+  const { protocol, writer } = made();
+  const boom = new Error('protocol error');
+  protocol.reader.setException(boom);
+  assert.is(await rejection(writer.drain()), boom);
 });
 
 test('a connection lost before it was made reports failed() (with an error even for a clean close) and nothing else', () => {

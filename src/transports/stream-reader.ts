@@ -169,6 +169,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
     let matchLen = 0;
     for (;;) {
       const buflen = this.size;
+      // Stryker disable next-line ConditionalExpression,ArithmeticOperator: only skips a search that cannot match (it skips only when no byte came since the last one)
       if (buflen - offset >= minLen) {
         const view = this.contiguous();
         for (const sep of seps) {
