@@ -46,6 +46,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
 
   constructor(options: { limit?: number } = {}) {
     const limit = options.limit ?? DEFAULT_LIMIT;
+    // Stryker disable next-line ConditionalExpression: the typeof test only makes the intent plain; Number.isInteger is false for every non-number
     if (typeof limit !== 'number' || !Number.isInteger(limit) || limit <= 0) throw new ValueError(`limit must be a positive integer, got ${String(limit)}`);
     this.limit = limit;
   }
@@ -105,9 +106,11 @@ export class StreamReader implements AsyncIterable<Buffer> {
    */
   async read(n = -1, options?: AbortOptions): Promise<Buffer> {
     const signal = liveSignal(options);
+    // Stryker disable next-line ConditionalExpression: the typeof test only makes the intent plain; Number.isInteger is false for every non-number
     if (typeof n !== 'number' || !Number.isInteger(n)) throw new TypeError(`n must be an integer, got ${String(n)}`);
     this.throwIfFailed();
     if (n === 0) return EMPTY;
+    // Stryker disable next-line EqualityOperator: n === 0 returned just above
     if (n < 0) {
       // In chunks of limit, so the transport keeps flowing past 2 × limit (python/asyncio#168).
       const blocks: Buffer[] = [];
@@ -135,7 +138,11 @@ export class StreamReader implements AsyncIterable<Buffer> {
       if (err instanceof LimitOverrunError) {
         // As asyncio: the over-long line is dropped, with its separator if it had arrived.
         const view = this.contiguous();
-        this.discard(err.consumed < view.length && view[err.consumed] === 0x0a ? err.consumed + 1 : view.length);
+        const newlineCame =
+          // Stryker disable next-line ConditionalExpression,EqualityOperator: view[consumed] is undefined past the end, so this bound only makes the intent plain
+          err.consumed < view.length &&
+          view[err.consumed] === 0x0a;
+        this.discard(newlineCame ? err.consumed + 1 : view.length);
         throw new ValueError(err.message);
       }
       throw err;
@@ -162,6 +169,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
     let matchLen = 0;
     for (;;) {
       const buflen = this.size;
+      // Stryker disable next-line ConditionalExpression,ArithmeticOperator: only skips a search that cannot match (it skips only when no byte came since the last one)
       if (buflen - offset >= minLen) {
         const view = this.contiguous();
         for (const sep of seps) {
@@ -187,8 +195,10 @@ export class StreamReader implements AsyncIterable<Buffer> {
   /** Exactly n bytes; at EOF first, IncompleteReadError with what arrived (then the buffer is empty). */
   async readExactly(n: number, options?: AbortOptions): Promise<Buffer> {
     const signal = liveSignal(options);
+    // Stryker disable next-line ConditionalExpression: the typeof test only makes the intent plain; Number.isInteger is false for every non-number
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new ValueError(`readExactly size must be a non-negative integer, got ${String(n)}`);
     this.throwIfFailed();
+    // Stryker disable next-line ConditionalExpression: a shortcut: with n = 0 the loop below never waits and take(0) is EMPTY
     if (n === 0) return EMPTY;
     while (this.size < n) {
       if (this.eof) throw new IncompleteReadError(this.take(this.size), n);
@@ -257,9 +267,12 @@ export class StreamReader implements AsyncIterable<Buffer> {
       if (store !== null && first.buffer === store.buffer && firstEnd + this.size - (first.length - this.head) <= store.byteOffset + store.length) {
         // The first chunk is the store's filled part: copy only the new chunks after it. Bytes
         // past its end were never handed out, so writing there changes no one's view.
+        // Stryker disable next-line ArithmeticOperator: store.byteOffset is 0 (allocUnsafeSlow gives the store an ArrayBuffer of its own)
         let at = firstEnd - store.byteOffset;
         for (let i = 1; i < chunks.length; i++) at += chunks[i]!.copy(store, at);
-        joined = store.subarray(first.byteOffset - store.byteOffset + this.head, at);
+        // Stryker disable next-line ArithmeticOperator: store.byteOffset is 0, as above
+        const firstAt = first.byteOffset - store.byteOffset;
+        joined = store.subarray(firstAt + this.head, at);
       } else {
         const fresh = Buffer.allocUnsafeSlow(Math.max(2 * this.size, 4096));
         let at = first.copy(fresh, 0, this.head);
@@ -298,7 +311,9 @@ export class StreamReader implements AsyncIterable<Buffer> {
     let left = n + this.head;
     let i = 0;
     while (i < this.chunks.length && left >= this.chunks[i]!.length) left -= this.chunks[i++]!.length;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: splice(0, 0) removes nothing
     if (i > 0) this.chunks.splice(0, i);
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: with every chunk gone left is 0 (n <= size)
     this.head = this.chunks.length > 0 ? left : 0;
     this.maybeResume();
   }

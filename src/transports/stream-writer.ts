@@ -12,6 +12,7 @@ import type { StreamReader } from './stream-reader.js';
 export type ClientConnected = (reader: StreamReader, writer: StreamWriter) => void | Promise<void>;
 
 function connectionLostError(): Error {
+  // Stryker disable next-line UnaryOperator: OSError takes errno of either sign (it stores -|errno|)
   return osError(-ERRNO.ECONNRESET, 'drain', '(the connection is lost)');
 }
 
@@ -115,6 +116,7 @@ export class StreamProtocol implements Protocol {
       if (signal !== undefined) {
         stopListening = onAbort(signal, () => {
           const i = list.indexOf(settle);
+          // Stryker disable next-line ConditionalExpression: settle leaves the list only by being called, which stops this listener first, so i is never -1 here
           if (i !== -1) list.splice(i, 1);
           reject(abortReason(signal));
         });
