@@ -530,6 +530,72 @@ for (const name of selectorNames) {
     assert.ok(other.closed);
     other[Symbol.dispose]();
   });
+
+  t('errors name the bad mask and the file object already registered (shown one level deep)', () => {
+    withSel(name, (sel, r) => {
+      const bad = throwsClass(() => sel.register(r, 4), ValueError, 'mask 4') as Error;
+      assert.is(bad.message, 'Invalid events: 4 (must be EVENT_READ, EVENT_WRITE or both)');
+      const badString = throwsClass(() => sel.modify(r, '1' as unknown as number), ValueError, "mask '1'") as Error;
+      assert.is(badString.message, "Invalid events: '1' (must be EVENT_READ, EVENT_WRITE or both)");
+      sel.register(r, EVENT_READ);
+      const obj = { fileno: () => r, nested: { a: { b: 1 } } };
+      const dup = throwsClass(() => sel.register(obj, EVENT_READ), KeyError, 'same fileno') as Error;
+      assert.is(dup.message, `{ fileno: [Function: fileno], nested: [Object] } (fd ${r}) is already registered`);
+    });
+  });
+
+  t('readyKeys and readyEvents start empty; a select fills them; close empties readyKeys', () => {
+    withSel(name, (sel, _r, w) => {
+      assert.equal([sel.readyKeys.length, sel.readyEvents.length], [0, 0]);
+      const key = sel.register(w, EVENT_WRITE);
+      assert.is(sel.selectReady(0), 1);
+      assert.is(sel.readyKeys[0], key);
+      assert.is(sel.readyEvents[0], EVENT_WRITE);
+      sel.close();
+      assert.is(sel.readyKeys.length, 0);
+    });
+  });
+
+  t('selectReadyPreRead with nothing marked reports what selectReady does and reads nothing', () => {
+    withSel(name, (sel, r, w) => {
+      const kr = sel.register(r, EVENT_READ);
+      sel.register(w, EVENT_WRITE);
+      write(w, 'x');
+      const size = 64;
+      const pre = {
+        marks: new Uint8Array(size),
+        offsets: new Int32Array(size),
+        results: new Int32Array(size).fill(native.NOT_READ),
+        slab: new Uint8Array(1024),
+        cursor: Int32Array.of(0, 0, 1024),
+        minRoom: 16,
+      };
+      assert.is(sel.selectReadyPreRead(0, pre), 2);
+      assert.equal(new Set(sel.readyKeys.slice(0, 2).map((k) => k.fd)), new Set([r, w]));
+      assert.equal([...pre.cursor], [0, 0, 1024]);
+      assert.ok(pre.results.every((x) => x === native.NOT_READ));
+      sel.unregister(w);
+      assert.is(sel.selectReadyPreRead(0, pre), 1);
+      assert.is(sel.readyKeys[0], kr);
+    });
+  });
+
+  t('onClose listeners run once, in order, before the backend fd closes; removed or late ones never', () => {
+    withSel(name, (sel) => {
+      const backend = sel.backendFd();
+      const calls: string[] = [];
+      sel.onClose(() => calls.push(`a open=${backend < 0 || native.getBlocking(backend) >= 0}`));
+      const removeB = sel.onClose(() => calls.push('b'));
+      sel.onClose(() => calls.push('c'));
+      assert.is(removeB(), true);
+      sel.close();
+      assert.equal(calls, ['a open=true', 'c']);
+      removeB(); // after close: harmless
+      sel.onClose(() => calls.push('late'));
+      sel.close();
+      assert.equal(calls, ['a open=true', 'c']);
+    });
+  });
 }
 
 // ---- backend-specific ----
@@ -543,6 +609,7 @@ if (selectorNames.includes('EpollSelector')) {
       assert.ok(Number.isInteger(fa) && fa >= 0);
       assert.is.not(fa, fb);
       assert.is(a.fileno(), fa);
+      assert.is(a.backendFd(), fa);
       assert.is(native.getCloexec(fa), 1);
     } finally {
       a.close();
@@ -551,11 +618,13 @@ if (selectorNames.includes('EpollSelector')) {
   });
 }
 
-test('selectors without fileno(): PollSelector and SelectSelector have none', () => {
+test('selectors without fileno(): PollSelector and SelectSelector have none, and backendFd() -1', () => {
   using p = new selectors.PollSelector();
   using s = new selectors.SelectSelector();
   assert.is((p as unknown as { fileno?: unknown }).fileno, undefined);
   assert.is((s as unknown as { fileno?: unknown }).fileno, undefined);
+  assert.is(p.backendFd(), -1);
+  assert.is(s.backendFd(), -1);
 });
 
 test('KqueueSelector and DevpollSelector construction throws ERR_UNSUPPORTED_PLATFORM where missing', () => {
