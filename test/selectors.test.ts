@@ -541,6 +541,9 @@ for (const name of selectorNames) {
       const obj = { fileno: () => r, nested: { a: { b: 1 } } };
       const dup = throwsClass(() => sel.register(obj, EVENT_READ), KeyError, 'same fileno') as Error;
       assert.is(dup.message, `{ fileno: [Function: fileno], nested: [Object] } (fd ${r}) is already registered`);
+      const other = { fileno: () => r + 1000, nested: { a: { b: 1 } } };
+      const missing = throwsClass(() => sel.getKey(other), KeyError, 'not registered') as Error;
+      assert.is(missing.message, '{ fileno: [Function: fileno], nested: [Object] } is not registered');
     });
   });
 
@@ -597,6 +600,27 @@ for (const name of selectorNames) {
     });
   });
 }
+
+// ---- the shared bookkeeping, under a backend that reports what it likes ----
+test('BaseSelector: reported events are masked by the key, and an entry left with none is dropped', () => {
+  class ScriptedSelector extends selectors.BaseSelector<string> {
+    script: Array<[number, number]> = [];
+    override selectReady(): number {
+      let n = 0;
+      for (const [fd, events] of this.script) n = this.pushReady(n, this.fdToKey.get(fd)!, events);
+      return n;
+    }
+    protected backendAdd(): void {}
+    protected backendRemove(): void {}
+    protected backendModify(): void {}
+  }
+  using sel = new ScriptedSelector();
+  const k3 = sel.register(3, EVENT_READ, 'three');
+  const k4 = sel.register(4, EVENT_WRITE, 'four');
+  const k5 = sel.register(5, EVENT_READ | EVENT_WRITE, 'five');
+  sel.script = [[3, EVENT_WRITE], [4, EVENT_READ | EVENT_WRITE], [3, EVENT_READ | EVENT_WRITE], [5, EVENT_WRITE]];
+  assert.equal(sel.select(0), [[k4, EVENT_WRITE], [k3, EVENT_READ], [k5, EVENT_WRITE]]);
+});
 
 // ---- backend-specific ----
 if (selectorNames.includes('EpollSelector')) {
