@@ -112,6 +112,7 @@ for (const name of selectorNames) {
           assert.is(err.code, 'EPERM');
           assert.is(err.syscall, 'epoll_ctl');
           assert.ok(err.errno < 0);
+          assert.ok(err.message.endsWith(` (fd ${file})`), err.message);
           assert.is(sel.getMap().size, 0);
           throwsClass(() => sel.getKey(file), KeyError, 'getKey after refused register');
         } finally {
@@ -624,6 +625,21 @@ test('BaseSelector: reported events are masked by the key, and an entry left wit
 
 // ---- backend-specific ----
 if (selectorNames.includes('EpollSelector')) {
+  test('EpollSelector.modify of a registration whose fd was closed: OSError from epoll_ctl naming the fd, key kept', () => {
+    withSel('EpollSelector', (sel, r) => {
+      const key = sel.register(r, EVENT_READ, 'data');
+      closeFd(r); // the kernel drops the registration with the fd
+      const err = throwsClass(() => sel.modify(r, EVENT_WRITE), OSError, 'modify after close') as OSError;
+      assert.is(err.code, 'EBADF');
+      assert.is(err.syscall, 'epoll_ctl');
+      assert.ok(err.message.startsWith('epoll_ctl EBADF'), err.message);
+      assert.ok(err.message.endsWith(` (fd ${r})`), err.message);
+      assert.is(sel.getKey(r), key);
+      assert.is(sel.modify(r, EVENT_READ, 'new data').data, 'new data'); // same events: no system call
+      assert.is(sel.unregister(r).data, 'new data');
+    });
+  });
+
   test('EpollSelector.fileno() is an open epoll fd, distinct per selector', () => {
     const a = new selectors.EpollSelector();
     const b = new selectors.EpollSelector();
