@@ -658,6 +658,18 @@ if (selectorNames.includes('EpollSelector')) {
   });
 }
 
+test('SelectSelector.select with a registered fd closed: OSError EBADF from select', () => {
+  withSel('SelectSelector', (sel, r) => {
+    sel.register(r, EVENT_READ);
+    closeFd(r);
+    const err = throwsClass(() => sel.select(0), OSError, 'select over a closed fd') as OSError;
+    assert.is(err.code, 'EBADF');
+    assert.is(err.syscall, 'select');
+    sel.unregister(r);
+    assert.equal(sel.select(0), []);
+  });
+});
+
 test('selectors without fileno(): PollSelector and SelectSelector have none, and backendFd() -1', () => {
   using p = new selectors.PollSelector();
   using s = new selectors.SelectSelector();
