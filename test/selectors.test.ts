@@ -126,7 +126,8 @@ for (const name of selectorNames) {
         assert.is(err.code, 'EBADF');
         assert.is(sel.getMap().size, 0);
       } else if (name === 'SelectSelector') {
-        throwsClass(() => sel.register(native.FD_SETSIZE, EVENT_READ), ValueError, 'fd >= FD_SETSIZE');
+        const err = throwsClass(() => sel.register(native.FD_SETSIZE, EVENT_READ), ValueError, 'fd >= FD_SETSIZE') as Error;
+        assert.is(err.message, `fd ${native.FD_SETSIZE} is out of range for select() (FD_SETSIZE is ${native.FD_SETSIZE})`);
         assert.is(sel.getMap().size, 0);
       }
       // Afterwards the selector still works.
