@@ -659,6 +659,35 @@ if (selectorNames.includes('EpollSelector')) {
   });
 }
 
+test('SelectSelector keeps nfds at one above the highest registered fd and clears the bits of unregistered ones', () => {
+  const sel = new selectors.SelectSelector();
+  const internals = sel as unknown as { nfds: number; readBits: Int32Array; writeBits: Int32Array };
+  const fds = [...pipe(), ...pipe(), ...pipe()].sort((a, b) => a - b);
+  try {
+    const [f0, f1, f2, f3, , f5] = fds as [number, number, number, number, number, number];
+    sel.register(f1, EVENT_READ);
+    sel.register(f3, EVENT_WRITE);
+    sel.register(f5, EVENT_READ | EVENT_WRITE);
+    sel.register(f0, EVENT_READ);
+    assert.is(internals.nfds, f5 + 1);
+    sel.unregister(f3); // not the highest: nfds stays
+    assert.is(internals.nfds, f5 + 1);
+    sel.unregister(f5); // the highest: down past the unregistered f4 and f3 to f1
+    assert.is(internals.nfds, f1 + 1);
+    sel.register(f2, EVENT_WRITE);
+    assert.is(internals.nfds, f2 + 1);
+    sel.unregister(f2);
+    sel.unregister(f1);
+    assert.is(internals.nfds, f0 + 1);
+    sel.unregister(f0);
+    assert.is(internals.nfds, 0);
+    assert.ok(internals.readBits.every((w) => w === 0) && internals.writeBits.every((w) => w === 0), 'every bit cleared');
+  } finally {
+    sel.close();
+    for (const fd of fds) closeFd(fd);
+  }
+});
+
 test('SelectSelector.select with a registered fd closed: OSError EBADF from select', () => {
   withSel('SelectSelector', (sel, r) => {
     sel.register(r, EVENT_READ);
