@@ -469,6 +469,17 @@ heap('a compaction renumbers when more than three quarters of at least 1024 ids 
   for (let x = h.pop(); x !== undefined; x = h.pop()) out.push(x.seq);
   assert.equal(out, Array.from({ length: 211 }, (_, i) => 813 + i));
 
+  // Fewer than 1024 ids: never renumbered, however many are gone.
+  h = new TimerHeap<T>();
+  ts = Array.from({ length: 100 }, (_, i) => t(i, i));
+  for (const x of ts) h.push(x);
+  for (let i = 0; i < 90; i++) {
+    ts[i]!.cancelled = true;
+    h.noteCancelled();
+  }
+  assert.is(h.size, 16);
+  assert.is(internals(h).byId.length, 100);
+
   // 1024 ids, 256 live after compaction: exactly three quarters gone, not renumbered.
   h = new TimerHeap<T>();
   ts = Array.from({ length: 1024 }, (_, i) => t(i, i));
