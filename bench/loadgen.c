@@ -6,7 +6,7 @@
 //
 // With --pid in pingpong and bulk modes the server's CPU time (all its threads, user + system,
 // from /proc/PID/stat) over the measured interval is reported too: server_cpu_us_per_rt and
-// server_cpu_pct.
+// server_cpu_pct. --stall S (seconds, default 1): no event for that long fails the run.
 //
 // Every byte sent follows a per-connection deterministic pattern (a pseudo-random table read at
 // an offset that depends on the connection index), and every byte received is compared against
@@ -45,6 +45,10 @@ typedef struct {
 } conn_t;
 
 static int port = 0, conns = 1, size = 64, pid = 0, warmup_conns = 0;
+// --stall S: a run with no event for S seconds (1 by default) fails: a hang, reported, not waited out.
+static double stall_s = 1;
+static int stall_ms = 1000;
+static char stall_message[64] = "no progress for 1 s";
 static double seconds = 2.0, warmup = 0.5;
 static const char *mode = "pingpong";
 static int ep;
@@ -252,11 +256,11 @@ static void run_pingpong(void) {
   uint64_t t_meas_real = 0;
   double cpu0 = 0;
   for (;;) {
-    int k = wait_events(evs, 512, 1000);
+    int k = wait_events(evs, 512, stall_ms);
     uint64_t t = now_ns();
     if (!measuring && t >= t_measure) { measuring = 1; t_meas_real = t; cpu0 = server_cpu_s(); }
     if (t >= t_end) break;
-    if (k == 0) { errno = ETIMEDOUT; die("no progress for 1 s", -1); }
+    if (k == 0) { errno = ETIMEDOUT; die(stall_message, -1); }
     for (int i = 0; i < k; i++) {
       conn_t *c = evs[i].data.ptr;
       if (evs[i].events & (EPOLLERR)) { errno = 0; die("socket error", c->idx); }
@@ -305,11 +309,11 @@ static void run_bulk(void) {
   uint64_t t_meas_real = 0, bytes = 0;
   double cpu0 = 0;
   for (;;) {
-    int k = wait_events(evs, 512, 1000);
+    int k = wait_events(evs, 512, stall_ms);
     uint64_t t = now_ns();
     if (!measuring && t >= t_measure) { measuring = 1; t_meas_real = t; cpu0 = server_cpu_s(); }
     if (t >= t_end) break;
-    if (k == 0) { errno = ETIMEDOUT; die("no progress for 1 s", -1); }
+    if (k == 0) { errno = ETIMEDOUT; die(stall_message, -1); }
     for (int i = 0; i < k; i++) {
       conn_t *c = evs[i].data.ptr;
       if (evs[i].events & EPOLLERR) { errno = 0; die("socket error", c->idx); }
@@ -404,14 +408,17 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--warmup")) warmup = atof(v);
     else if (!strcmp(a, "--pid")) pid = atoi(v);
     else if (!strcmp(a, "--warmup-conns")) warmup_conns = atoi(v);
+    else if (!strcmp(a, "--stall")) stall_s = atof(v);
     else { fprintf(stderr, "loadgen: unknown option %s\n", a); return 1; }
     i++;
   }
-  if (port <= 0 || conns <= 0 || size <= 0 || (unsigned)size > MAX_IO * 64u) {
+  if (port <= 0 || conns <= 0 || size <= 0 || (unsigned)size > MAX_IO * 64u || !(stall_s >= 0.001 && stall_s <= 3600)) {
     fprintf(stderr, "usage: loadgen --port P [--mode pingpong|bulk|idle] [--conns C] [--size S] "
-                    "[--seconds T] [--warmup W] [--pid PID] [--warmup-conns N]\n");
+                    "[--seconds T] [--warmup W] [--pid PID] [--warmup-conns N] [--stall S]\n");
     return 1;
   }
+  stall_ms = (int)(stall_s * 1000);
+  snprintf(stall_message, sizeof stall_message, "no progress for %g s", stall_s);
   pattern = malloc(PERIOD + MAX_IO);
   uint32_t x = 2463534242u;
   for (size_t i = 0; i < PERIOD; i++) { x ^= x << 13; x ^= x >> 17; x ^= x << 5; pattern[i] = (uint8_t)(x >> 7); }

@@ -29,10 +29,13 @@ inline Napi::Number ErrnoResult(Napi::Env env) { return Result(env, -static_cast
   throw Napi::RangeError::New(env, msg);
 }
 
+// Arguments are read with one Node-API call each where one suffices (the getter refuses a value
+// of the wrong type): these run on every native call of the hot path.
 inline double ArgNumber(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (i >= info.Length() || !info[i].IsNumber())
+  double v;
+  if (i >= info.Length() || napi_get_value_double(info.Env(), info[i], &v) != napi_ok)
     ThrowType(info.Env(), std::string(name) + " must be a number");
-  return info[i].As<Napi::Number>().DoubleValue();
+  return v;
 }
 
 inline int64_t ArgInteger(const Napi::CallbackInfo& info, size_t i, const char* name,
@@ -55,9 +58,10 @@ inline int ArgFd(const Napi::CallbackInfo& info, size_t i, const char* name = "f
 }
 
 inline bool ArgBool(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (i >= info.Length() || !info[i].IsBoolean())
+  bool v;
+  if (i >= info.Length() || napi_get_value_bool(info.Env(), info[i], &v) != napi_ok)
     ThrowType(info.Env(), std::string(name) + " must be a boolean");
-  return info[i].As<Napi::Boolean>().Value();
+  return v;
 }
 
 inline std::string ArgString(const Napi::CallbackInfo& info, size_t i, const char* name) {
@@ -83,13 +87,11 @@ inline Bytes ArgBytes(const Napi::CallbackInfo& info, size_t i, const char* name
   napi_env env = info.Env();
   napi_value v = i < info.Length() ? static_cast<napi_value>(info[i]) : nullptr;
   bool is = false;
-  if (v != nullptr && napi_is_typedarray(env, v, &is) == napi_ok && is) {
-    napi_typedarray_type type;
-    size_t count;
-    void* data;
-    napi_value ab;
-    size_t offset;
-    napi_get_typedarray_info(env, v, &type, &count, &data, &ab, &offset);
+  napi_typedarray_type type;
+  size_t count;
+  void* data;
+  // napi_invalid_arg for anything but a typed array; no ArrayBuffer asked for.
+  if (v != nullptr && napi_get_typedarray_info(env, v, &type, &count, &data, nullptr, nullptr) == napi_ok) {
     size_t elem = 1;
     switch (type) {
       case napi_int16_array: case napi_uint16_array: elem = 2; break;
@@ -134,16 +136,12 @@ inline int32_t* ArgInt32Array(const Napi::CallbackInfo& info, size_t i, const ch
                               size_t minCount) {
   napi_env env = info.Env();
   napi_value v = i < info.Length() ? static_cast<napi_value>(info[i]) : nullptr;
-  bool is = false;
-  if (v == nullptr || napi_is_typedarray(env, v, &is) != napi_ok || !is)
-    ThrowType(info.Env(), std::string(name) + " must be an Int32Array");
   napi_typedarray_type type;
   size_t count;
   void* data;
-  napi_value ab;
-  size_t offset;
-  napi_get_typedarray_info(env, v, &type, &count, &data, &ab, &offset);
-  if (type != napi_int32_array) ThrowType(info.Env(), std::string(name) + " must be an Int32Array");
+  if (v == nullptr || napi_get_typedarray_info(env, v, &type, &count, &data, nullptr, nullptr) != napi_ok ||
+      type != napi_int32_array)
+    ThrowType(info.Env(), std::string(name) + " must be an Int32Array");
   if (count < minCount)
     ThrowRange(info.Env(), std::string(name) + " holds " + std::to_string(count) +
                                " elements, needs at least " + std::to_string(minCount));
@@ -160,14 +158,12 @@ inline TypedSpan ArgTypedArray(const Napi::CallbackInfo& info, size_t i, const c
                                napi_typedarray_type want, const char* typeName) {
   napi_env env = info.Env();
   napi_value v = i < info.Length() ? static_cast<napi_value>(info[i]) : nullptr;
-  bool is = false;
-  if (v == nullptr || napi_is_typedarray(env, v, &is) != napi_ok || !is)
-    ThrowType(info.Env(), std::string(name) + " must be " + typeName);
   napi_typedarray_type type;
   TypedSpan span{nullptr, 0};
   // No ArrayBuffer asked for: V8 would materialise one for an on-heap typed array.
-  napi_get_typedarray_info(env, v, &type, &span.count, &span.data, nullptr, nullptr);
-  if (type != want) ThrowType(info.Env(), std::string(name) + " must be " + typeName);
+  if (v == nullptr || napi_get_typedarray_info(env, v, &type, &span.count, &span.data, nullptr, nullptr) != napi_ok ||
+      type != want)
+    ThrowType(info.Env(), std::string(name) + " must be " + typeName);
   return span;
 }
 

@@ -77,6 +77,14 @@ Napi::Value Close(const Napi::CallbackInfo& info) {
   return Result(info.Env(), 0);
 }
 
+// dup(fd) -> new fd | -errno: a second descriptor of the same open socket or file, close-on-exec
+// atomically (F_DUPFD_CLOEXEC), so another owner (a libuv handle) can close its own copy.
+Napi::Value Dup(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  return copy < 0 ? ErrnoResult(info.Env()) : Result(info.Env(), copy);
+}
+
 // setBlocking(fd, blocking) -> 0 | -errno
 Napi::Value SetBlocking(const Napi::CallbackInfo& info) {
   int fd = ArgFd(info, 0);
@@ -122,6 +130,7 @@ void InitFds(Napi::Env env, Napi::Object exports) {
   exports["read"] = Napi::Function::New(env, Read, "read");
   exports["write"] = Napi::Function::New(env, Write, "write");
   exports["close"] = Napi::Function::New(env, Close, "close");
+  exports["dup"] = Napi::Function::New(env, Dup, "dup");
   exports["setBlocking"] = Napi::Function::New(env, SetBlocking, "setBlocking");
   exports["getBlocking"] = Napi::Function::New(env, GetBlocking, "getBlocking");
   exports["getCloexec"] = Napi::Function::New(env, GetCloexec, "getCloexec");

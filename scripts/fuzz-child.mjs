@@ -190,6 +190,7 @@ const calls = {
   setBlocking: () => [[fdArg(), chance(0.8) ? false : junk()], (r, a) => owned.has(a[0]) && setNonblocking(a[0])],
   getBlocking: () => [[fdArg()]],
   getCloexec: () => [[fdArg()]],
+  dup: () => [[fdArg()], (r) => own(r)],
   fdType: () => [[fdArg()]],
   socket: () => [[maybe(() => pick([1, 2, 10, 0, 16, 17, numberArg()])), maybe(() => pick([1, 2, 5, 3, numberArg()])), maybe(() => pick([0, 0, 6, 17, numberArg()])), chance(0.9) ? true : junk()], (r) => ownNonblocking(r)],
   socketpair: () => [[maybe(() => pick([1, 1, 2, numberArg()])), maybe(() => pick([1, 2, 5, numberArg()])), maybe(() => pick([0, numberArg()])), maybe(() => int32Arg(2)), chance(0.9) ? true : junk()], (r, a) => {

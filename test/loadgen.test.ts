@@ -15,7 +15,8 @@ const loadgenPath = fileURLToPath(new URL('../../build/loadgen', import.meta.url
 
 /** Short runs, few connections: the whole file takes seconds and little CPU. */
 // Longer under `npm run test:sanitize` (timeScale): the bit-flip tests must reach the 1000th byte.
-const SHORT = ['--seconds', String(0.3 * timeScale), '--warmup', '0.1'];
+// A stall limit well above the run: on a loaded machine a test server may pause for over 1 s.
+const SHORT = ['--seconds', String(0.3 * timeScale), '--warmup', '0.1', '--stall', '5'];
 
 interface TestServer {
   port: number;
@@ -197,6 +198,15 @@ test('correct echo server: pingpong 4 x 64 B exits 0 with every round trip verif
   assert.is(verified % 64, 0, 'every connection ends on a message boundary');
 });
 
+test('--stall outside 1 ms .. 1 h is a usage error (exit 1), before any connection', async () => {
+  for (const bad of ['0', '-1', 'x', '4000']) {
+    const r = await runAgainst(correctEcho, ['--mode', 'pingpong', '--conns', '1', '--stall', bad]);
+    assert.is(r.code, 1, describe(r));
+    assert.match(r.stderr, /usage: loadgen/, describe(r));
+    assert.is(r.stdout, '');
+  }
+});
+
 test('correct echo server: bulk with 4 connections exits 0 with mb_per_s > 0', async () => {
   const r = await runAgainst(correctEcho, ['--mode', 'bulk', '--conns', '4', ...SHORT]);
   assert.is(r.code, 0, describe(r));
@@ -234,7 +244,7 @@ test('last byte of the 5th chunk never echoed: pingpong does not report success'
   // The stall starts within milliseconds; loadgen's 1 s epoll_wait then returns after the 0.4 s
   // run has ended, so it leaves the loop and fails in its fixed 2 s wait for the last echoes
   // ("waiting for the last echoes", exit 1, about 3 s): the slowest test in this file.
-  const r = await runAgainst(dropLastByteOfChunk(5), ['--mode', 'pingpong', '--conns', '4', '--size', '64', ...SHORT]);
+  const r = await runAgainst(dropLastByteOfChunk(5), ['--mode', 'pingpong', '--conns', '4', '--size', '64', ...SHORT, '--stall', '1']);
   assert.is.not(r.code, 0, describe(r));
   assert.is(r.code, 1, describe(r));
   assert.match(r.stderr, /no progress|waiting for the last echoes/, describe(r));

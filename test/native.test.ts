@@ -131,6 +131,7 @@ test('every fd-taking function: wrong fd types throw the exact class; a closed f
     ['setBlocking', (fd) => native.setBlocking(fd, true), -EBADF],
     ['getBlocking', (fd) => native.getBlocking(fd), -EBADF],
     ['getCloexec', (fd) => native.getCloexec(fd), -EBADF],
+    ['dup', (fd) => native.dup(fd), -EBADF],
     ['fdType', (fd) => native.fdType(fd), -EBADF],
     ['bind', (fd) => native.bind(fd, addr), -EBADF],
     ['connect', (fd) => native.connect(fd, addr), -EBADF],
@@ -309,6 +310,23 @@ test('writev validation', () => {
     closeAll([r, w]);
   }
   assertHealthy();
+});
+
+test('dup: a close-on-exec second descriptor of the same socket; each closes on its own', () => {
+  const [a, b] = makeSocketpair();
+  const copy = native.dup(a);
+  try {
+    assert.ok(copy >= 0 && copy !== a && copy !== b, `dup returned ${copy}`);
+    assert.is(native.getCloexec(copy), 1, 'close-on-exec from the start (F_DUPFD_CLOEXEC)');
+    assert.is(native.write(copy, Buffer.from('via the copy'), 0, 12), 12);
+    assert.is(native.close(a), 0);
+    const got = Buffer.alloc(32);
+    assert.is(native.read(b, got, 0, 32), 12, 'the socket stays open while the copy is');
+    assert.is(got.subarray(0, 12).toString(), 'via the copy');
+  } finally {
+    native.close(copy);
+    native.close(b);
+  }
 });
 
 test('pipe/socketpair/socket: out arrays and flags', () => {

@@ -5,9 +5,9 @@ import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { Reactor, type ExceptionContext, type Handle } from '../src/loop/index.js';
 import { pipe, write, read, closeFd } from '../src/select/fds.js';
-import { EpollSelector, PollSelector } from '../src/selectors/index.js';
+import { EpollSelector, PollSelector, EVENT_READ, EVENT_WRITE } from '../src/selectors/index.js';
 import { openFdCount, openLibuvSignalPipe, selectorNames, settledFdCount, withTimeout } from './helpers/index.js';
-import { prng } from './helpers/reactor.js';
+import { prng, watchedFdCount } from './helpers/reactor.js';
 
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -337,7 +337,7 @@ r('bad arguments are TypeErrors', () => {
 
 // ---- fd callbacks ---------------------------------------------------------------------------
 
-r('addReader/addWriter call back on readiness; keys carry {reader, writer}', () => {
+r('addReader/addWriter call back on readiness; the reactor keeps each fd\'s reader and writer', () => {
   const reactor = new Reactor();
   const [rd, wr] = pipe();
   const got: string[] = [];
@@ -350,13 +350,13 @@ r('addReader/addWriter call back on readiness; keys carry {reader, writer}', () 
     write(wr, 'hi');
     assert.ok(reactor.removeWriter(wr));
   });
-  const key = (reactor as any).selector.getMap().get(rd);
-  assert.ok(key.data.reader === rh);
-  assert.is(key.data.writer, null);
+  assert.ok((reactor as any).readers[rd] === rh);
+  assert.is((reactor as any).writers[rd], undefined);
+  assert.is(reactor.watchedEvents(rd), EVENT_READ);
   guard(reactor);
   reactor.runForever();
   assert.equal(got, ['r:hi']);
-  assert.is((reactor as any).selector.getMap().size, 0);
+  assert.is(watchedFdCount(reactor), 0);
   reactor.close();
   closeFd(rd);
   closeFd(wr);
@@ -377,14 +377,16 @@ r('addReader twice replaces; removeReader/removeWriter return booleans', () => {
   assert.is(reactor.removeReader(rd), false);
   reactor.runOnce(0);
   assert.equal(got, ['second']);
-  // Reader and writer on one fd share one key; removing one keeps the other.
+  // Reader and writer on one fd share one registration; removing one keeps the other.
   const [a, b] = [reactor.addReader(rd, () => got.push('r')), reactor.addWriter(rd, () => got.push('w'))];
-  assert.is((reactor as any).selector.getMap().size, 1);
-  const key = (reactor as any).selector.getMap().get(rd);
-  assert.ok(key.data.reader === a && key.data.writer === b);
+  assert.is(watchedFdCount(reactor), 1);
+  assert.is(reactor.watchedEvents(rd), EVENT_READ | EVENT_WRITE);
+  assert.ok((reactor as any).readers[rd] === a && (reactor as any).writers[rd] === b);
   assert.ok(reactor.removeWriter(rd));
-  assert.ok((reactor as any).selector.getMap().get(rd).data.reader === a);
+  assert.is(reactor.watchedEvents(rd), EVENT_READ);
+  assert.ok((reactor as any).readers[rd] === a);
   assert.ok(reactor.removeReader(rd));
+  assert.is(watchedFdCount(reactor), 0);
   reactor.close();
   closeFd(rd);
   closeFd(wr);

@@ -576,7 +576,7 @@ for (const name of selectorNames) {
         minRoom: 16,
       };
       assert.is(sel.selectReadyPreRead(0, pre), 2);
-      assert.equal(new Set(sel.readyKeys.slice(0, 2).map((k) => k.fd)), new Set([r, w]));
+      assert.equal(new Set(sel.readyKeys.slice(0, 2).map((k) => k!.fd)), new Set([r, w]));
       assert.equal([...pre.cursor], [0, 0, 1024]);
       assert.ok(pre.results.every((x) => x === native.NOT_READ));
       sel.unregister(w);

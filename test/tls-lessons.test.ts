@@ -141,6 +141,73 @@ if (certs === null) {
     server.close();
   });
 
+  t('startTls on a transport still holding 8 MiB to send, paused for writing (cpython#109051): the plaintext leaves first, then TLS', async ({ reactor }) => {
+    const plaintext = patternBytes(8 * 1024 * 1024, 5);
+    const inner = new Recorder();
+    inner.dataReceived = (x) => {
+      Recorder.prototype.dataReceived.call(inner, x);
+      inner.transport!.write(x);
+    };
+    const tlsProtocolCalls: string[] = [];
+    inner.pauseWriting = () => void tlsProtocolCalls.push('pause');
+    inner.resumeWriting = () => void tlsProtocolCalls.push('resume');
+    let upgraded: TlsTransport | null = null;
+    let bufferedAtUpgrade = 0;
+    const plainCalls: string[] = [];
+    const server = reactor.createServer(() => {
+      const p: Protocol = {
+        connectionMade: (tr) => {
+          tr.write(plaintext);
+          bufferedAtUpgrade = tr.getWriteBufferSize();
+          void reactor.startTls(tr, inner, { server: true, ...serverTls }).then((tt) => {
+            upgraded = tt;
+            inner.transport = tt;
+          });
+        },
+        pauseWriting: () => void plainCalls.push('pause'),
+        resumeWriting: () => void plainCalls.push('resume'),
+      };
+      return p;
+    }, {});
+    const sock = await connectRaw((server.address() as [string, number])[1]);
+    const got: Buffer[] = [];
+    let gotBytes = 0;
+    await withTimeout(
+      new Promise<void>((resolve) => {
+        sock.on('data', (d: Buffer) => {
+          got.push(d);
+          gotBytes += d.length;
+          if (gotBytes >= plaintext.length) resolve();
+        });
+      }),
+      20_000,
+      'the plaintext',
+    );
+    sock.removeAllListeners('data');
+    sock.pause();
+    assert.is(gotBytes, plaintext.length, 'nothing but the plaintext before the client speaks TLS');
+    assert.ok(Buffer.concat(got).equals(plaintext), 'the plaintext byte-exact, ahead of any TLS record');
+    assert.ok(bufferedAtUpgrade > 64 * 1024, `the raw transport held ${bufferedAtUpgrade} bytes (above high-water) at startTls`);
+    assert.equal(plainCalls, ['pause'], 'the plaintext protocol was paused, and is not resumed after it handed over');
+    const client = nodeTls.connect({ ...clientOpts, socket: sock });
+    client.on('error', () => {});
+    const echoed = await withTimeout(
+      new Promise<string>((resolve) => {
+        client.once('secureConnect', () => client.write('over tls'));
+        client.once('data', (d: Buffer) => resolve(d.toString()));
+      }),
+      10_000,
+      'the echo after the upgrade',
+    );
+    assert.is(echoed, 'over tls');
+    assert.is(upgraded!.usesWire, false, 'bytes still to send: the engine writes through the raw transport, behind them');
+    assert.ok(!tlsProtocolCalls.includes('resume') || tlsProtocolCalls[0] === 'pause', `no resumeWriting without pauseWriting: ${tlsProtocolCalls.join(',')}`);
+    client.end();
+    await closed(client);
+    await inner.lost();
+    server.close();
+  });
+
   for (const how of ['FIN', 'RST', 'timeout'] as const) {
     t(`startTls: ${how} during the handshake rejects, closes the fd, and the protocol hears nothing`, async ({ reactor }) => {
       let outcome: Promise<TlsTransport> | null = null;
@@ -305,7 +372,7 @@ if (certs === null) {
     assert.ok(Buffer.concat(got).equals(payload), 'byte-exact');
     assert.ok(pauses >= 1);
     assert.ok(maxBuffered <= HIGH + 2 * CHUNK + 16 * 1024, `buffered at most ${maxBuffered} bytes over the whole run`);
-    assert.is((tr as unknown as TlsTransport).maxWritesInFlight, 1);
+    assert.is((tr as unknown as TlsTransport).maxWritesInFlight, (tr as unknown as TlsTransport).usesWire ? 0 : 1);
     await side.lost(20_000);
     assert.is(side.lostError, null);
     client.destroy();

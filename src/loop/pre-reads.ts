@@ -72,13 +72,13 @@ export class PreReads implements PreReadRequest {
   }
 
   /** Waits as selector.selectReady does, reading the marked ready fds into the read slab. */
-  wait(selector: BaseSelector<unknown>, timeoutMs: number): number {
+  wait(selector: BaseSelector<unknown>, timeoutMs: number, maxEvents: number): number {
     const slab = readSlab(MIN_ROOM);
     const start = readSlabOffset();
     const cursor = this.cursor;
     this.slab = slab;
     cursor[0] = start;
-    const n = selector.selectReadyPreRead(timeoutMs, this);
+    const n = selector.selectReadyPreRead(timeoutMs, this, maxEvents);
     this.unclaimed += cursor[1]!;
     if (cursor[0]! > start) reserveReadSlab(cursor[0]!);
     return n;

@@ -6,8 +6,8 @@ import { inspect } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { native, type LoopWatcherNative } from '../select/native.js';
 import { ValueError } from '../select/errors.js';
-import type { FileObject } from '../select/fileobj.js';
-import { BaseSelector, DefaultSelector, EVENT_READ, EVENT_WRITE, type SelectorKey } from '../selectors/index.js';
+import { fileobjToFd, type FileObject } from '../select/fileobj.js';
+import { BaseSelector, DefaultSelector, EVENT_READ, EVENT_WRITE } from '../selectors/index.js';
 import { Handle, TimerHandle, type HandleOwner } from './handle.js';
 import { RingQueue } from './ring-queue.js';
 import { TimerHeap } from './timer-heap.js';
@@ -16,16 +16,15 @@ import { SignalPipe, toSignalNumber } from '../select/signals.js';
 import { alreadyRunning, checkCallback, reactorClosed } from './errors.js';
 import { countDebugReactor, debugFromEnvironment, trackUnclosed, untrackUnclosed, warnUnclosed, type ReactorStats } from './debug.js';
 
-/** The reader and writer of one fd, kept as its SelectorKey's data. Replaced, never mutated. */
+/** The reader and writer of one fd. */
 export interface FdHandles {
   readonly reader: Handle | null;
   readonly writer: Handle | null;
 }
 
 /**
- * A reader handle that is its own fd's FdHandles while the fd has no writer (reader: itself,
- * writer: null): a connection that only reads, the idle common case, costs one object less.
- * Layers above subclass it for the handles they pass to watchFd.
+ * A reader handle that can stand for its fd's FdHandles (reader: itself, writer: null). Layers
+ * above subclass it (PreReadHandle) for the handles they pass to watchFd.
  */
 export class SoleReaderHandle extends Handle implements FdHandles {
   get reader(): Handle {
@@ -48,11 +47,6 @@ export abstract class PreReadHandle extends SoleReaderHandle {
 }
 
 export { NOT_READ };
-
-/** The FdHandles of a reader alone. */
-function readerOnly(reader: Handle | null): FdHandles {
-  return reader instanceof SoleReaderHandle ? reader : { reader, writer: null };
-}
 
 export interface ExceptionContext {
   message: string;
@@ -84,6 +78,15 @@ function reportUnclosedReactor(description: string): void {
 /** One wait never exceeds a day (asyncio's MAXIMUM_SELECT_TIMEOUT): huge delays cannot overflow. */
 const MAX_WAIT_MS = 24 * 3600 * 1000;
 
+/**
+ * At most this many fd events per wait, as libuv takes them (the rest stay queued in the kernel
+ * for the next wait; level-triggered epoll hands them out round-robin). Everything sized by one
+ * iteration's work — the wait's event buffer, the ready queue, the read slab the wait reads into,
+ * the write batch and its staging area — then stays bounded by it when thousands of connections
+ * turn ready at once: 5 000 connections echoing at once otherwise touched ~1 MB more of them.
+ */
+const MAX_EVENTS_PER_WAIT = 1024;
+
 export class Reactor extends EventEmitter implements HandleOwner {
   private readonly selector: BaseSelector<FdHandles>;
   private readonly ready = new RingQueue<Handle>();
@@ -100,6 +103,17 @@ export class Reactor extends EventEmitter implements HandleOwner {
   private forgetSelectorClose: (() => void) | null = null;
   private refed = true;
   private inIteration = false;
+  /**
+   * The reader and writer of each watched fd, indexed by fd: the selector watches these fds
+   * without a key (selector.watchFd), so a watched fd costs a slot here, no key object, no map
+   * entry and no { reader, writer } object. A slot is replaced, never mutated in place: an event
+   * the wait already reported finds the old handle cancelled (libuv#968, mio#219).
+   */
+  private readonly readers: (Handle | undefined)[] = [];
+  private readonly writers: (Handle | undefined)[] = [];
+  private watchedFds = 0;
+  /** The fd of each watched file object that is not a number: found again once its fileno() fails (closed). */
+  private readonly fileobjFds = new Map<object, number>();
   /** Stream fds the wait reads in advance (PreReadHandle readers). */
   private readonly preReads = new PreReads();
   /** Run once at the end of the current iteration (a layer above flushing what it batched). */
@@ -226,22 +240,19 @@ export class Reactor extends EventEmitter implements HandleOwner {
    */
   watchFd<H extends Handle>(fo: FileObject, direction: number, handle: H): H {
     this.checkOpen();
-    const key = this.selector.getMap().get(fo);
-    if (key === undefined) {
-      const data: FdHandles = direction === EVENT_READ ? readerOnly(handle) : { reader: null, writer: handle };
-      const fd = this.selector.register(fo, direction, data).fd;
-      if (direction === EVENT_READ) this.preReads.mark(fd, handle instanceof PreReadHandle ? handle.preReadKind : 0);
-    } else {
-      const old = key.data;
-      const replaced = direction === EVENT_READ ? old.reader : old.writer;
-      // A new data object per change: an event already selected for the old registration finds
-      // its handles cancelled and is dropped (libuv#968, mio#219).
-      const data: FdHandles =
-        direction === EVENT_READ ? (old.writer === null ? readerOnly(handle) : { reader: handle, writer: old.writer }) : { reader: old.reader, writer: handle };
-      this.selector.modify(fo, key.events | direction, data);
-      if (direction === EVENT_READ) this.preReads.mark(key.fd, handle instanceof PreReadHandle ? handle.preReadKind : 0);
-      replaced?.cancel();
+    const fd = this.fdOf(fo);
+    const slots = direction === EVENT_READ ? this.readers : this.writers;
+    const replaced = slots[fd];
+    const events = this.selector.watchedEvents(fd);
+    // The selector first: if it refuses the fd, nothing here changes.
+    this.selector.watchFd(fd, events | direction);
+    if (events === 0) {
+      this.watchedFds++;
+      if (typeof fo === 'object') this.fileobjFds.set(fo, fd);
     }
+    slots[fd] = handle;
+    if (direction === EVENT_READ) this.preReads.mark(fd, handle instanceof PreReadHandle ? handle.preReadKind : 0);
+    replaced?.cancel();
     if (this.watcher !== null && !this.inIteration) this.rearmNodeWake();
     return handle;
   }
@@ -249,22 +260,52 @@ export class Reactor extends EventEmitter implements HandleOwner {
   /** @internal The directions (EVENT_READ | EVENT_WRITE) fo is watched for; 0 when none. */
   watchedEvents(fo: FileObject): number {
     if (this.closedFlag) return 0;
-    return this.selector.getMap().get(fo)?.events ?? 0;
+    const fd = this.watchedFdOf(fo);
+    return fd < 0 ? 0 : this.selector.watchedEvents(fd);
   }
 
   private clearFdHandle(fo: FileObject, direction: number): boolean {
     if (this.closedFlag) return false;
-    const key = this.selector.getMap().get(fo);
-    if (key === undefined) return false;
-    const old = key.data;
-    const removed = direction === EVENT_READ ? old.reader : old.writer;
-    if (removed === null) return false;
-    const events = key.events & ~direction;
-    if (direction === EVENT_READ) this.preReads.unmark(key.fd);
-    if (events === 0) this.selector.unregister(fo);
-    else this.selector.modify(fo, events, direction === EVENT_READ ? { reader: null, writer: old.writer } : readerOnly(old.reader));
+    const fd = this.watchedFdOf(fo);
+    if (fd < 0) return false;
+    const slots = direction === EVENT_READ ? this.readers : this.writers;
+    const removed = slots[fd];
+    if (removed === undefined) return false;
+    slots[fd] = undefined;
+    const events = this.selector.watchedEvents(fd) & ~direction;
+    if (direction === EVENT_READ) this.preReads.unmark(fd);
+    this.selector.watchFd(fd, events);
+    if (events === 0) {
+      this.watchedFds--;
+      if (typeof fo === 'object') this.fileobjFds.delete(fo);
+      else if (this.fileobjFds.size > 0) for (const [obj, objFd] of this.fileobjFds) if (objFd === fd) this.fileobjFds.delete(obj);
+    }
     removed.cancel();
     return true;
+  }
+
+  /** The fd of a file object to watch. @throws ValueError for an invalid one. */
+  private fdOf(fo: FileObject): number {
+    if (typeof fo === 'number') return fileobjToFd(fo);
+    // A closed file object still names the fd it was watched under (CPython's _fileobj_lookup).
+    try {
+      return fileobjToFd(fo);
+    } catch (err) {
+      const fd = this.fileobjFds.get(fo);
+      if (fd === undefined) throw err;
+      return fd;
+    }
+  }
+
+  /** The fd fo is watched under, or -1 when it is not watched (or not a valid file object). */
+  private watchedFdOf(fo: FileObject): number {
+    let fd: number;
+    try {
+      fd = this.fdOf(fo);
+    } catch {
+      return -1;
+    }
+    return this.selector.watchedEvents(fd) === 0 ? -1 : fd;
   }
 
   // ---- running -------------------------------------------------------------------------------
@@ -350,6 +391,10 @@ export class Reactor extends EventEmitter implements HandleOwner {
     this.signalPipe = null;
     this.ready.clear();
     this.timers.clear();
+    this.readers.length = 0;
+    this.writers.length = 0;
+    this.watchedFds = 0;
+    this.fileobjFds.clear();
     this.selector.close();
     this.emit('close');
   }
@@ -384,18 +429,26 @@ export class Reactor extends EventEmitter implements HandleOwner {
     const waitStart = debug ? performance.now() : 0;
     const preReads = this.preReads;
     const batched = preReads.active;
-    const n = batched ? preReads.wait(selector, timeout) : selector.selectReady(timeout);
+    const n = batched ? preReads.wait(selector, timeout, MAX_EVENTS_PER_WAIT) : selector.selectReady(timeout, MAX_EVENTS_PER_WAIT);
     if (debug) this.idleMs += performance.now() - waitStart;
     this.iterations++;
     this.fdEvents += n;
-    const keys = selector.readyKeys;
+    const fds = selector.readyFds;
     const masks = selector.readyEvents;
+    const readers = this.readers;
+    const writers = this.writers;
     const ready = this.ready;
     for (let i = 0; i < n; i++) {
-      const data = (keys[i] as SelectorKey<FdHandles>).data;
+      const fd = fds[i]!;
       const mask = masks[i]!;
-      if (mask & EVENT_READ && data.reader !== null && !data.reader.cancelled) ready.push(data.reader);
-      if (mask & EVENT_WRITE && data.writer !== null && !data.writer.cancelled) ready.push(data.writer);
+      if (mask & EVENT_READ) {
+        const reader = readers[fd];
+        if (reader !== undefined && !reader.cancelled) ready.push(reader);
+      }
+      if (mask & EVENT_WRITE) {
+        const writer = writers[fd];
+        if (writer !== undefined && !writer.cancelled) ready.push(writer);
+      }
     }
 
     // Timers never run early: only those whose deadline has passed by the clock (libuv#4773).
@@ -560,7 +613,7 @@ export class Reactor extends EventEmitter implements HandleOwner {
     if (timeout === null) watcher.disarmTimer();
     else watcher.armTimer(Math.ceil(Math.min(timeout, MAX_WAIT_MS)));
     const internal = this.signalPipe !== null ? 1 : 0;
-    const hasWork = timeout !== null || this.selector.getMap().size > internal;
+    const hasWork = timeout !== null || this.watchedFds > internal;
     if (this.refed && hasWork) watcher.ref();
     else watcher.unref();
   }
@@ -579,10 +632,7 @@ export class Reactor extends EventEmitter implements HandleOwner {
     if (this.signalPipe === null) {
       this.signalPipe = new SignalPipe();
       const pipe = this.signalPipe;
-      this.selector.register(pipe.readFd, EVENT_READ, {
-        reader: new Handle(() => pipe.drain((s) => this.signalHandlers.get(s)?.run()), [], this),
-        writer: null,
-      });
+      this.watchFd(pipe.readFd, EVENT_READ, new Handle(() => pipe.drain((s) => this.signalHandlers.get(s)?.run()), [], this));
     }
     const handle = new Handle(cb, args, this);
     this.signalHandlers.get(signum)?.cancel();

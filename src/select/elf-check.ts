@@ -14,7 +14,11 @@ export function usesElf(platform: string): boolean {
   return platform !== 'darwin' && platform !== 'win32';
 }
 
-export function elfProblem(bytes: Buffer, arch: string): string | undefined {
+/**
+ * `bytes`: the file's first bytes (at least its ELF and program headers); `size`: the file's size
+ * (default: bytes.length, the whole file).
+ */
+export function elfProblem(bytes: Buffer, arch: string, size = bytes.length): string | undefined {
   if (bytes.length < 52 || bytes.readUInt32BE(0) !== 0x7f454c46) return 'not an ELF shared object';
   const is64 = bytes[4] === 2;
   if (is64 === BITS32.has(arch)) return `an ELF${is64 ? 64 : 32} file, this process is ${arch}`;
@@ -30,8 +34,8 @@ export function elfProblem(bytes: Buffer, arch: string): string | undefined {
 
   const [phoff, shoff] = is64 ? [word(32), word(40)] : [u32(28), u32(32)];
   const [phentsize, phnum, shentsize, shnum] = is64 ? [u16(54), u16(56), u16(58), u16(60)] : [u16(42), u16(44), u16(46), u16(48)];
-  const size = bytes.length;
   if (phoff + phentsize * phnum > size) return `truncated: program headers end past the file's ${size} bytes`;
+  if (phoff + phentsize * phnum > bytes.length) return `program headers past the first ${bytes.length} bytes (not a shared object a linker made)`;
   if (shoff !== 0 && shoff + shentsize * shnum > size) return `truncated: section headers end past the file's ${size} bytes`;
   for (let i = 0; i < phnum; i++) {
     const at = phoff + i * phentsize;

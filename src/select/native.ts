@@ -63,6 +63,8 @@ export interface NativeBinding {
   read(fd: number, buf: Uint8Array, offset: number, length: number): number;
   write(fd: number, buf: Uint8Array, offset: number, length: number): number;
   close(fd: number): number;
+  /** A close-on-exec duplicate of fd (F_DUPFD_CLOEXEC), or -errno. */
+  dup(fd: number): number;
   setBlocking(fd: number, blocking: boolean): number;
   getBlocking(fd: number): number;
   getCloexec(fd: number): number;

@@ -44,9 +44,19 @@ export abstract class BaseSelector<T = unknown> {
   });
   private isClosed = false;
   private closeListeners: Set<() => void> | null = null;
+  /**
+   * Registrations without a key (the Reactor's, see watchFd): events by fd, 0 for none. An fd the
+   * Reactor watches costs no key object and no map entry, only this slot.
+   */
+  private readonly watchedByFd: number[] = [];
+  private watchedCount = 0;
 
-  /** Keys and event masks of the last selectReady() (reused arrays: nothing allocated per call). */
-  readonly readyKeys: SelectorKey<T>[] = [];
+  /**
+   * The fds, keys and event masks of the last selectReady() (reused arrays: nothing allocated per
+   * call). A key is undefined for an fd watched without one (watchFd).
+   */
+  readonly readyFds: number[] = [];
+  readonly readyKeys: (SelectorKey<T> | undefined)[] = [];
   readonly readyEvents: number[] = [];
 
   /**
@@ -59,7 +69,7 @@ export abstract class BaseSelector<T = unknown> {
     checkEvents(events);
     const fd = fileobjToFd(fileobj);
     const existing = this.fdToKey.get(fd);
-    if (existing !== undefined) {
+    if (existing !== undefined || this.watchedEvents(fd) !== 0) {
       throw new KeyError(`${inspect(fileobj, { depth: 0 })} (fd ${fd}) is already registered`);
     }
     const key = makeKey(fileobj, fd, events, data as T);
@@ -108,26 +118,66 @@ export abstract class BaseSelector<T = unknown> {
   select(timeout?: number | null): Array<[SelectorKey<T>, number]> {
     this.checkOpen();
     const n = this.selectReady(selectorTimeout(timeout));
-    // Stryker disable next-line ArrayDeclaration: only preallocates; every slot is assigned below
-    const out = new Array<[SelectorKey<T>, number]>(n);
-    for (let i = 0; i < n; i++) out[i] = [this.readyKeys[i]!, this.readyEvents[i]!];
+    const out: Array<[SelectorKey<T>, number]> = [];
+    for (let i = 0; i < n; i++) {
+      const key = this.readyKeys[i];
+      if (key !== undefined) out.push([key, this.readyEvents[i]!]);
+    }
     return out;
   }
 
   /**
-   * The allocation-free select() used by the Reactor: fills readyKeys/readyEvents and returns the
-   * count. `timeoutMs` is already normalised (< 0 blocks).
+   * @internal Watches `fd` for `events` (EVENT_READ | EVENT_WRITE; 0 stops watching) without a
+   * key: the Reactor keeps its own per-fd state, and selectReady reports such an fd in readyFds
+   * with an undefined key. Never seen by getMap(), getKey() or select().
+   * @throws KeyError if fd is registered with a key; OSError if the OS refuses it (nothing changes).
    */
-  abstract selectReady(timeoutMs: number): number;
+  watchFd(fd: number, events: number): void {
+    this.checkOpen();
+    const old = this.watchedEvents(fd);
+    if (events === old) return;
+    if (events !== 0) checkEvents(events);
+    if (old === 0) {
+      if (this.fdToKey.has(fd)) throw new KeyError(`fd ${fd} is already registered`);
+      this.backendAdd(fd, events);
+      this.watchedCount++;
+    } else if (events === 0) {
+      this.watchedCount--;
+      this.watchedByFd[fd] = 0;
+      this.backendRemove(fd, old);
+      return;
+    } else {
+      this.backendModify(fd, old, events);
+    }
+    this.watchedByFd[fd] = events;
+  }
+
+  /** @internal The events fd is watched for without a key (watchFd); 0 when none. */
+  watchedEvents(fd: number): number {
+    return this.watchedByFd[fd] ?? 0;
+  }
+
+  /** Registrations with a key and without (watchFd): what one wait may report at most. */
+  protected get registrationCount(): number {
+    return this.fdToKey.size + this.watchedCount;
+  }
+
+  /**
+   * The allocation-free select() used by the Reactor: fills readyFds/readyKeys/readyEvents and
+   * returns the count. `timeoutMs` is already normalised (< 0 blocks). A backend that takes events
+   * from a kernel queue (epoll) reports at most `maxEvents` (default: every registration, as
+   * select() must); the others report every ready fd.
+   */
+  abstract selectReady(timeoutMs: number, maxEvents?: number): number;
 
   /**
    * @internal selectReady that also reads the ready fds marked in `pre` into its slab, where the
    * backend can do both in one native call (epoll); elsewhere plain selectReady (nothing is read,
    * every result stays NOT_READ).
    */
-  selectReadyPreRead(timeoutMs: number, pre: PreReadRequest): number {
+  selectReadyPreRead(timeoutMs: number, pre: PreReadRequest, maxEvents?: number): number {
     void pre;
-    return this.selectReady(timeoutMs);
+    return this.selectReady(timeoutMs, maxEvents);
   }
 
   /** The key of a registered file object. @throws KeyError if not registered. */
@@ -152,6 +202,8 @@ export abstract class BaseSelector<T = unknown> {
     this.closeListeners = null;
     if (listeners !== null) for (const listener of listeners) listener();
     this.fdToKey.clear();
+    this.watchedByFd.length = 0;
+    this.watchedCount = 0;
     this.readyKeys.length = 0;
     this.backendClose();
   }
@@ -191,7 +243,26 @@ export abstract class BaseSelector<T = unknown> {
   protected pushReady(i: number, key: SelectorKey<T>, events: number): number {
     const masked = events & key.events;
     if (masked === 0) return i;
+    this.readyFds[i] = key.fd;
     this.readyKeys[i] = key;
+    this.readyEvents[i] = masked;
+    return i + 1;
+  }
+
+  /**
+   * Stores ready entry i for `fd`, registered with a key or watched without one; returns i + 1,
+   * or i when fd is neither (unregistered meanwhile) or the events do not concern it.
+   */
+  protected pushReadyFd(i: number, fd: number, events: number): number {
+    const watched = this.watchedByFd[fd];
+    if (watched === undefined || watched === 0) {
+      const key = this.fdToKey.get(fd);
+      return key === undefined ? i : this.pushReady(i, key, events);
+    }
+    const masked = events & watched;
+    if (masked === 0) return i;
+    this.readyFds[i] = fd;
+    this.readyKeys[i] = undefined;
     this.readyEvents[i] = masked;
     return i + 1;
   }

@@ -14,9 +14,7 @@ export class DevpollSelector<T = unknown> extends BaseSelector<T> {
   override selectReady(timeoutMs: number): number {
     let count = 0;
     for (const [fd, ev] of this.dp.poll(timeoutMs < 0 ? null : timeoutMs)) {
-      const key = this.fdToKey.get(fd);
-      if (key === undefined) continue;
-      count = this.pushReady(count, key, (ev & ~POLLIN ? EVENT_WRITE : 0) | (ev & ~POLLOUT ? EVENT_READ : 0));
+      count = this.pushReadyFd(count, fd, (ev & ~POLLIN ? EVENT_WRITE : 0) | (ev & ~POLLOUT ? EVENT_READ : 0));
     }
     return count;
   }

@@ -12,13 +12,13 @@ function toEpoll(events: number): number {
 export class EpollSelector<T = unknown> extends BaseSelector<T> {
   private readonly epoll = new Epoll();
 
-  override selectReady(timeoutMs: number): number {
-    // Room for every registered fd, so one call reports all that are ready (as CPython does).
-    return this.collect(this.epoll.pollReady(timeoutMs, Math.max(this.fdToKey.size, 1)));
+  override selectReady(timeoutMs: number, maxEvents = Infinity): number {
+    // By default room for every registered fd, so one call reports all that are ready (as CPython does).
+    return this.collect(this.epoll.pollReady(timeoutMs, Math.max(Math.min(this.registrationCount, maxEvents), 1)));
   }
 
-  override selectReadyPreRead(timeoutMs: number, pre: PreReadRequest): number {
-    const max = Math.max(this.fdToKey.size, 1);
+  override selectReadyPreRead(timeoutMs: number, pre: PreReadRequest, maxEvents = Infinity): number {
+    const max = Math.max(Math.min(this.registrationCount, maxEvents), 1);
     return this.collect(this.epoll.pollReadyPreRead(timeoutMs, max, pre.marks, pre.offsets, pre.results, pre.slab, pre.cursor, pre.minRoom));
   }
 
@@ -27,12 +27,10 @@ export class EpollSelector<T = unknown> extends BaseSelector<T> {
     const pairs = this.epoll.ready;
     let count = 0;
     for (let i = 0; i < n; i++) {
-      const key = this.fdToKey.get(pairs[2 * i]!);
-      if (key === undefined) continue;
       const ev = pairs[2 * i + 1]!;
-      // An error or hang-up reports the directions the key watches.
+      // An error or hang-up reports the directions the fd is watched for.
       const events = (ev & ~EPOLLIN ? EVENT_WRITE : 0) | (ev & ~EPOLLOUT ? EVENT_READ : 0);
-      count = this.pushReady(count, key, events);
+      count = this.pushReadyFd(count, pairs[2 * i]!, events);
     }
     return count;
   }

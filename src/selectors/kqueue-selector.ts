@@ -16,8 +16,7 @@ export class KqueueSelector<T = unknown> extends BaseSelector<T> {
     }
     let count = 0;
     for (const [fd, ev] of merged) {
-      const key = this.fdToKey.get(fd);
-      if (key !== undefined) count = this.pushReady(count, key, ev);
+      count = this.pushReadyFd(count, fd, ev);
     }
     return count;
   }

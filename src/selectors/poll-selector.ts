@@ -16,11 +16,9 @@ export class PollSelector<T = unknown> extends BaseSelector<T> {
     const pairs = this.poller.ready;
     let count = 0;
     for (let i = 0; i < n; i++) {
-      const key = this.fdToKey.get(pairs[2 * i]!);
-      if (key === undefined) continue;
       const ev = pairs[2 * i + 1]! & 0xffff;
       const events = (ev & ~POLLIN ? EVENT_WRITE : 0) | (ev & ~POLLOUT ? EVENT_READ : 0);
-      count = this.pushReady(count, key, events);
+      count = this.pushReadyFd(count, pairs[2 * i]!, events);
     }
     return count;
   }

@@ -25,9 +25,7 @@ export class SelectSelector<T = unknown> extends BaseSelector<T> {
     const pairs = this.ready;
     let count = 0;
     for (let i = 0; i < n; i++) {
-      const key = this.fdToKey.get(pairs[2 * i]!);
-      // Stryker disable next-line ConditionalExpression: never undefined here (the bitmaps are set only after the key is stored and cleared with it), a guard for the invariant
-      if (key !== undefined) count = this.pushReady(count, key, pairs[2 * i + 1]!);
+      count = this.pushReadyFd(count, pairs[2 * i]!, pairs[2 * i + 1]!);
     }
     return count;
   }

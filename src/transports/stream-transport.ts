@@ -116,18 +116,27 @@ function readReady(): void {
 /** What the wait read for a transport that paused its reads before it could take it: bytes, 0 (EOF) or -errno. */
 const heldReads = new WeakMap<Transport, Buffer | number>();
 
+/**
+ * A transport's write state beyond "nothing waits, default limits": made the first time a write
+ * has to wait or limits are set, then kept. Most connections never need one: one field of the
+ * transport instead of five.
+ */
+class WriteQueue {
+  /** Unsent data. */
+  chunks: Uint8Array[] = [];
+  /** Bytes of chunks[0] already sent. */
+  head = 0;
+  bytes = 0;
+  /** Set by setWriteBufferLimits(); null means the defaults. */
+  limits: WriteLimits | null = null;
+  onWritable: (() => void) | null = null;
+}
+
 export class Transport extends EventEmitter implements ReactorResource, BatchWriter {
   private fd: number;
   private protocol: AnyProtocol;
   private flags = 0;
-  /** Unsent data; null while nothing ever had to wait (most connections). */
-  private queue: Uint8Array[] | null = null;
-  private queueHead = 0; // bytes of queue[0] already sent
-  private queuedBytes = 0;
-  /** Set by setWriteBufferLimits(); null means the defaults (most connections: one field, not three). */
-  private limits: WriteLimits | null = null;
-  /** Made the first time a write has to wait. */
-  private onWritable: (() => void) | null = null;
+  private out: WriteQueue | null = null;
 
   constructor(
     private readonly reactor: Reactor,
@@ -151,6 +160,20 @@ export class Transport extends EventEmitter implements ReactorResource, BatchWri
 
   private get isSocket(): boolean {
     return this.kind === 'socket';
+  }
+
+  private get queuedBytes(): number {
+    const out = this.out;
+    return out === null ? 0 : out.bytes;
+  }
+
+  private get limits(): WriteLimits | null {
+    const out = this.out;
+    return out === null ? null : out.limits;
+  }
+
+  private writeQueue(): WriteQueue {
+    return (this.out ??= new WriteQueue());
   }
 
   // State bits as boolean properties over `flags` (defined below the class).
@@ -272,7 +295,8 @@ export class Transport extends EventEmitter implements ReactorResource, BatchWri
 
   private watchWritable(): boolean {
     try {
-      this.reactor.addWriter(this.fd, (this.onWritable ??= (): void => this.writeReady()));
+      const out = this.writeQueue();
+      this.reactor.addWriter(this.fd, (out.onWritable ??= (): void => this.writeReady()));
       return true;
     } catch (err) {
       this.fatalError(err, 'Fatal error: the selector cannot watch the transport for writing');
@@ -434,9 +458,9 @@ export class Transport extends EventEmitter implements ReactorResource, BatchWri
 
   /** Keeps bytes a write could not send (the caller's copy if it may be reused) until the socket takes them. */
   private enqueue(rest: Uint8Array, wasEmpty: boolean): void {
-    if (this.queue === null) this.queue = [rest];
-    else this.queue.push(rest);
-    this.queuedBytes += rest.length;
+    const out = this.writeQueue();
+    out.chunks.push(rest);
+    out.bytes += rest.length;
     // Unbounded by default, as asyncio (pauseWriting is the signal); a hard limit fails the
     // transport, not the process. Not reported to the exception handler: a slow peer is ordinary.
     if (this.limits !== null && this.queuedBytes > this.limits.max) return this.forceClose(writeBufferFull(this.queuedBytes, this.limits.max));
@@ -486,7 +510,7 @@ export class Transport extends EventEmitter implements ReactorResource, BatchWri
     if (this.flags & WRITE_STAGED) writeBatch.flushOne(this);
     const m = max ?? this.limits?.max ?? Infinity;
     if (m < h) throw new ValueError(`max (${m}) must be >= high (${h})`);
-    this.limits = { high: h, low: l, max: m };
+    this.writeQueue().limits = { high: h, low: l, max: m };
     if (this.queuedBytes > m) return this.forceClose(writeBufferFull(this.queuedBytes, m));
     this.maybePauseProtocol();
     this.maybeResumeProtocol();
@@ -497,10 +521,10 @@ export class Transport extends EventEmitter implements ReactorResource, BatchWri
   }
 
   private writeReady(): void {
-    const queue = this.queue;
-    if (this.queuedBytes === 0 || queue === null) return;
-    const count = Math.min(queue.length, 1024);
-    const n = native.writev(this.fd, queue, this.queueHead, count, this.isSocket);
+    const out = this.out;
+    if (out === null || out.bytes === 0) return;
+    const count = Math.min(out.chunks.length, 1024);
+    const n = native.writev(this.fd, out.chunks, out.head, count, this.isSocket);
     if (n < 0) {
       if (isWouldBlock(n)) return;
       return this.fatalError(osError(n, this.isSocket ? 'sendmsg' : 'writev'), 'Fatal write error on transport');
@@ -515,16 +539,17 @@ export class Transport extends EventEmitter implements ReactorResource, BatchWri
   }
 
   private consume(n: number): void {
-    const queue = this.queue!;
-    this.queuedBytes -= n;
+    const out = this.out!;
+    const queue = out.chunks;
+    out.bytes -= n;
     let i = 0;
-    let head = this.queueHead + n;
+    let head = out.head + n;
     while (i < queue.length && head >= queue[i]!.length) {
       head -= queue[i]!.length;
       i++;
     }
     if (i > 0) queue.splice(0, i);
-    this.queueHead = queue.length > 0 ? head : 0;
+    out.head = queue.length > 0 ? head : 0;
   }
 
   private sendEof(): void {
@@ -617,9 +642,7 @@ export class Transport extends EventEmitter implements ReactorResource, BatchWri
     // Sent as it would have been at write() time; only what the socket does not take is dropped.
     if (this.flags & WRITE_STAGED) writeBatch.flushOne(this);
     if (this.queuedBytes > 0) {
-      this.queue = null;
-      this.queuedBytes = 0;
-      this.queueHead = 0;
+      this.dropQueue();
       this.reactor.removeWriter(this.fd);
     }
     if (!this.closing) {
@@ -630,6 +653,15 @@ export class Transport extends EventEmitter implements ReactorResource, BatchWri
       }
     }
     this.reactor.callSoon(() => this.callConnectionLost(err));
+  }
+
+  /** Unsent data is dropped (the transport is closing at once). */
+  private dropQueue(): void {
+    const out = this.out;
+    if (out === null) return;
+    out.chunks = [];
+    out.head = 0;
+    out.bytes = 0;
   }
 
   private callConnectionLost(err: Error | null): void {
@@ -666,8 +698,7 @@ export class Transport extends EventEmitter implements ReactorResource, BatchWri
     if (this.lostCalled) return;
     if (this.flags & WRITE_STAGED) writeBatch.flushOne(this);
     const err = this.closing && this.queuedBytes === 0 ? null : reactorClosed();
-    this.queue = null;
-    this.queuedBytes = 0;
+    this.dropQueue();
     this.closing = true;
     this.reading = false;
     if (!this.made && !this.connecting) {
@@ -689,6 +720,16 @@ Object.defineProperty(Transport.prototype, '_events', {
     return events;
   },
   set(): void {},
+});
+// Its count of event names with listeners likewise: 0 (the constructor's assignment is dropped)
+// until the first listener, which makes it a field of that transport.
+Object.defineProperty(Transport.prototype, '_eventsCount', {
+  get(): number {
+    return 0;
+  },
+  set(this: Transport, count: number): void {
+    if (count !== 0) Object.defineProperty(this, '_eventsCount', { value: count, writable: true, enumerable: true, configurable: true });
+  },
 });
 
 // One instance field (flags) holds the state; the code reads and writes it by name.

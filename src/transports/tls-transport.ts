@@ -1,22 +1,33 @@
 // TLS over a stream transport (asyncio's sslproto.SSLProtocol + _SSLProtocolTransport), built on
-// Node's own TLS: a tls.TLSSocket runs over a JS Duplex that our raw transport feeds (reads are
-// pushed into it; what it writes goes to the raw transport, one write in flight, held while the
-// raw transport is above its high-water mark). The application sees a TlsTransport: the same
-// Transport interface, with connectionMade after the handshake.
+// Node's own TLS, a tls.TLSSocket. The raw transport always reads the socket and hands the
+// ciphertext to the TLS engine, so it sees every FIN (one without close_notify is truncation).
+// What the engine writes takes the first of three paths that is available:
+//   - the wire (wireOver): a libuv handle on a duplicate of the raw fd, written by the engine in
+//     C++ as node:tls writes its own socket; reads go in with the engine's receive();
+//   - the engine handle (engineHandleOf): Node's JSStream under a TLSSocket over our Duplex,
+//     answered directly, records going into the raw transport (one write in flight, held while
+//     it is above its high-water mark); used when there is no wire, e.g. startTls on a transport
+//     that still has bytes to send;
+//   - the Duplex itself, where that handle is not found.
+// The application sees a TlsTransport: the same Transport interface, with connectionMade after
+// the handshake.
 //
-//   app protocol <-> TlsTransport <-> tls.TLSSocket (OpenSSL) <-> Duplex <-> RawSide <-> raw Transport (fd)
+//   app protocol <-> TlsTransport <-> tls.TLSSocket (OpenSSL) --records--> wire | Duplex -> raw Transport (fd)
+//                                                     ^---ciphertext---- RawSide <- raw Transport
 //
 // Two state machines, as CPython's sslproto: the TLS layer's (UNWRAPPED -> DO_HANDSHAKE -> WRAPPED
 // -> FLUSHING -> SHUTDOWN -> CLOSED, transitions checked) and the application protocol's (INIT ->
 // CON_MADE -> EOF -> CON_LOST), which guards its callbacks: connectionLost only follows
 // connectionMade (or, for createConnection/createServer, reports a failed handshake), and exactly once.
 import type { Duplex } from 'node:stream';
+import type { Socket as NetSocket } from 'node:net';
 import type * as NodeTls from 'node:tls';
 import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
 import type { Reactor } from '../loop/reactor.js';
 import type { TimerHandle } from '../loop/handle.js';
 import { toBytes } from '../select/fds.js';
+import { native } from '../select/native.js';
 import { Transport, transportClosedError, writeBufferFull } from './stream-transport.js';
 import { isBufferedProtocol, type AnyProtocol, type BufferedProtocol, type Protocol } from './protocols.js';
 import { isReadSlabView } from './read-slab.js';
@@ -140,6 +151,53 @@ function finishEngineWrite(tls: TlsTransport): void {
 }
 const UV_ECANCELED = -(osConstants.errno.ECANCELED ?? 125);
 
+/** Node's TLSWrap as reached through TLSSocket._handle: receive() feeds it ciphertext. */
+interface TlsWrapHandle {
+  receive(data: Uint8Array): void;
+  readStart: () => number;
+  readStop: () => number;
+  [OWNER]?: TlsTransport;
+}
+
+/**
+ * The wire under the TLS engine when it can have one: a net.Socket (a libuv handle) on a
+ * duplicate of the raw transport's fd, to which the engine writes its records directly, as
+ * node:tls does (no request object, call into JS, copy or deferred completion per record). It
+ * never reads: the raw transport keeps reading, so a FIN without close_notify is still ours to
+ * see, and hands the ciphertext to the engine with receive(). Null where there is no socket fd,
+ * or where the raw transport still holds bytes to send (they must leave first); the engine then
+ * writes through the raw transport. Each side closes its own descriptor, so neither can close a
+ * number the other, or another thread, has reused.
+ */
+function wireOver(raw: Transport): NetSocket | null {
+  const fd = raw.fileno();
+  if (raw.kind !== 'socket' || fd < 0 || raw.getWriteBufferSize() > 0) return null;
+  const copy = native.dup(fd);
+  if (copy < 0) return null; // EMFILE, say: the engine writes through the raw transport instead
+  try {
+    const net = requireBuiltin('node:net') as typeof import('node:net');
+    // manualStart: the handle never starts reading (Node's own option for sockets TLS wraps).
+    const wire = new net.Socket({ fd: copy, readable: true, writable: true, allowHalfOpen: true, manualStart: true } as import('node:net').SocketConstructorOpts);
+    if ((wire as unknown as { _handle: { reading?: boolean } | null })._handle?.reading === true) {
+      // A Node that no longer honours manualStart: libuv would read our bytes. Not this path.
+      wire.destroy();
+      return null;
+    }
+    return wire;
+  } catch {
+    native.close(copy);
+    return null;
+  }
+}
+function wireReadStart(this: TlsWrapHandle): number {
+  this[OWNER]!['setEngineReading'](true);
+  return 0;
+}
+function wireReadStop(this: TlsWrapHandle): number {
+  this[OWNER]!['setEngineReading'](false);
+  return 0;
+}
+
 /** The protocol on the raw transport: hands its events to the TlsTransport. */
 class RawSide implements Protocol {
   constructor(private readonly tls: TlsTransport) {}
@@ -199,6 +257,7 @@ export class TlsTransport extends Transport {
   private duplexFull = false; // the Duplex's buffer, or the engine's handle, takes no more for now
   private rawReadHeld = false;
   private engine: EngineHandle | null = null;
+  private wireWrap: TlsWrapHandle | null = null; // the engine, when it writes to a wire (wireOver)
   private engineBacklog: Buffer[] | null = null; // ciphertext read while the engine stopped reading
   // Writing.
   private earlyWrites: Uint8Array[] | null = null; // before the TLSSocket exists
@@ -225,6 +284,8 @@ export class TlsTransport extends Transport {
   maxWritesInFlight = 0;
   /** @internal For tests: false makes new connections carry ciphertext through the Duplex only. */
   static useEngineHandle = true;
+  /** @internal For tests: false makes new connections write ciphertext through the raw transport. */
+  static useWire = true;
 
   /** @internal Use createConnection/createServer with `tls`, or reactor.startTls(). */
   constructor(
@@ -287,6 +348,11 @@ export class TlsTransport extends Transport {
     return this.engine !== null;
   }
 
+  /** @internal For tests: whether the TLS engine writes its records to a wire of its own (wireOver). */
+  get usesWire(): boolean {
+    return this.wireWrap !== null;
+  }
+
   /** @internal The TLS layer's state name (for tests and debugging). */
   get state(): string {
     return STATE_NAMES[this.tlsState]!;
@@ -321,17 +387,22 @@ export class TlsTransport extends Transport {
     }
     this.startTimer(this.config.handshakeTimeout, this.onHandshakeTimeout);
     raw.on('drain', this.onRawDrain);
-    const { Duplex } = requireBuiltin('node:stream') as typeof import('node:stream');
-    const duplex = new Duplex({ allowHalfOpen: true, read: duplexRead, write: duplexWrite, writev: duplexWritev, final: duplexFinal, destroy: duplexDestroy }) as RawDuplex;
-    duplex[OWNER] = this;
-    this.duplex = duplex;
+    const wire = TlsTransport.useWire ? wireOver(raw) : null;
+    let duplex: RawDuplex | null = null;
+    if (wire === null) {
+      const { Duplex } = requireBuiltin('node:stream') as typeof import('node:stream');
+      duplex = new Duplex({ allowHalfOpen: true, read: duplexRead, write: duplexWrite, writev: duplexWritev, final: duplexFinal, destroy: duplexDestroy }) as RawDuplex;
+      duplex[OWNER] = this;
+      this.duplex = duplex;
+    }
+    const carrier = (wire ?? duplex)!;
     const tls = nodeTls();
     const { config } = this;
     const options = config.options;
     let socket: NodeTls.TLSSocket;
     try {
       if (config.isServer) {
-        socket = new tls.TLSSocket(duplex, {
+        socket = new tls.TLSSocket(carrier, {
           isServer: true,
           secureContext: config.secureContext,
           requestCert: options.requestCert === true,
@@ -346,7 +417,7 @@ export class TlsTransport extends Transport {
       } else {
         socket = tls.connect({
           ...options,
-          socket: duplex,
+          socket: carrier,
           secureContext: config.secureContext,
           host: config.verifyHost,
           servername: config.servername,
@@ -355,10 +426,20 @@ export class TlsTransport extends Transport {
         socket.on('secureConnect', this.onHandshakeDone);
       }
     } catch (err) {
+      wire?.destroy();
       return this.fail(err instanceof Error ? err : new Error(String(err)), 'close');
     }
     this.socket = socket;
-    const engine = TlsTransport.useEngineHandle ? engineHandleOf(socket, duplex) : null;
+    if (wire !== null) {
+      const wrap = (socket as unknown as { _handle: TlsWrapHandle })._handle;
+      wrap[OWNER] = this;
+      wrap.readStart = wireReadStart;
+      wrap.readStop = wireReadStop;
+      this.wireWrap = wrap;
+      this.duplexFull = true; // until the engine's first readStart
+      socket.on('finish', this.onWireFinish);
+    }
+    const engine = TlsTransport.useEngineHandle && duplex !== null ? engineHandleOf(socket, duplex) : null;
     if (engine !== null) {
       engine[OWNER] = this;
       engine.onwrite = engineWrite;
@@ -368,7 +449,7 @@ export class TlsTransport extends Transport {
       engine[CLOSE_HANDLE] = engine.close;
       engine.close = engineClose;
       this.engine = engine;
-      this.duplexFull = duplex.readableFlowing !== true; // JSStreamSocket pauses it until the engine reads
+      this.duplexFull = duplex!.readableFlowing !== true; // JSStreamSocket pauses it until the engine reads
     }
     socket.on('data', this.onTlsData);
     socket.on('end', this.onTlsEnd);
@@ -432,8 +513,16 @@ export class TlsTransport extends Transport {
   // ---- reading -------------------------------------------------------------------------------
 
   private onRawData(data: Buffer): void {
+    if (this.tlsState === CLOSED) return;
+    const wrap = this.wireWrap;
+    if (wrap !== null) {
+      // Raw reads are views of slab memory, never rewritten: safe to keep while the engine waits.
+      if (this.duplexFull) (this.engineBacklog ??= []).push(data);
+      else wrap.receive(data);
+      return;
+    }
     const duplex = this.duplex;
-    if (duplex === null || this.tlsState === CLOSED) return;
+    if (duplex === null) return;
     const engine = this.engine;
     if (engine !== null) {
       // Raw reads are views of slab memory, never rewritten: safe to keep while the engine waits.
@@ -457,7 +546,11 @@ export class TlsTransport extends Transport {
 
   private feedEngineBacklog(): void {
     const backlog = this.engineBacklog;
-    while (backlog !== null && backlog.length > 0 && !this.duplexFull && this.tlsState !== CLOSED) this.engine!.readBuffer(backlog.shift()!);
+    while (backlog !== null && backlog.length > 0 && !this.duplexFull && this.tlsState !== CLOSED) {
+      const data = backlog.shift()!;
+      if (this.wireWrap !== null) this.wireWrap.receive(data);
+      else this.engine!.readBuffer(data);
+    }
     if (backlog !== null && backlog.length === 0) this.engineBacklog = null;
   }
 
@@ -812,12 +905,16 @@ export class TlsTransport extends Transport {
     }
   }
 
+  // The wire's shutdown completed: close_notify is written and TCP half-closed (the engine's
+  // shutdown ends with the wire's own).
+  private readonly onWireFinish = (): void => this.onCloseNotifySent();
+
   // close_notify has been handed to the raw transport: half-close TCP, then wait for the peer.
   private onCloseNotifySent(): void {
     if (this.tlsState !== FLUSHING) return;
     this.setTlsState(SHUTDOWN);
     const raw = this.raw;
-    if (raw !== null && !this.rawGone && !raw.isClosing()) raw.writeEof();
+    if (this.wireWrap === null && raw !== null && !this.rawGone && !raw.isClosing()) raw.writeEof();
     if (this.rawEofSeen) this.finishShutdown();
   }
 

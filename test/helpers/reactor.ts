@@ -15,6 +15,12 @@ export function runBounded(reactor: Reactor, limitMs = 10_000): boolean {
 }
 
 /** Lets pending callbacks (connectionLost, closes) run for ms. */
+/** The fds a reactor watches (its own, keyless, and any with a key in its selector). */
+export function watchedFdCount(reactor: Reactor): number {
+  const internals = reactor as unknown as { watchedFds: number; selector: { getMap(): Map<unknown, unknown> } };
+  return internals.watchedFds + internals.selector.getMap().size;
+}
+
 export function settle(reactor: Reactor, ms = 20): void {
   reactor.callLater(ms, () => reactor.stop());
   reactor.runForever();

@@ -94,7 +94,8 @@ export async function waitFor(pred: () => boolean, what: string, ms = 10_000): P
 }
 
 export function selectorMapSize(reactor: Reactor): number {
-  return (reactor as unknown as { selector: { getMap(): Map<unknown, unknown> } }).selector.getMap().size;
+  const internals = reactor as unknown as { watchedFds: number; selector: { getMap(): Map<unknown, unknown> } };
+  return internals.watchedFds + internals.selector.getMap().size;
 }
 
 /** Nothing registered with the reactor's selector and no fd beyond `fdsBefore` stays open. */
