@@ -112,6 +112,7 @@ for (const name of selectorNames) {
           assert.is(err.code, 'EPERM');
           assert.is(err.syscall, 'epoll_ctl');
           assert.ok(err.errno < 0);
+          assert.ok(err.message.endsWith(` (fd ${file})`), err.message);
           assert.is(sel.getMap().size, 0);
           throwsClass(() => sel.getKey(file), KeyError, 'getKey after refused register');
         } finally {
@@ -125,7 +126,8 @@ for (const name of selectorNames) {
         assert.is(err.code, 'EBADF');
         assert.is(sel.getMap().size, 0);
       } else if (name === 'SelectSelector') {
-        throwsClass(() => sel.register(native.FD_SETSIZE, EVENT_READ), ValueError, 'fd >= FD_SETSIZE');
+        const err = throwsClass(() => sel.register(native.FD_SETSIZE, EVENT_READ), ValueError, 'fd >= FD_SETSIZE') as Error;
+        assert.is(err.message, `fd ${native.FD_SETSIZE} is out of range for select() (FD_SETSIZE is ${native.FD_SETSIZE})`);
         assert.is(sel.getMap().size, 0);
       }
       // Afterwards the selector still works.
@@ -530,10 +532,115 @@ for (const name of selectorNames) {
     assert.ok(other.closed);
     other[Symbol.dispose]();
   });
+
+  t('errors name the bad mask and the file object already registered (shown one level deep)', () => {
+    withSel(name, (sel, r) => {
+      const bad = throwsClass(() => sel.register(r, 4), ValueError, 'mask 4') as Error;
+      assert.is(bad.message, 'Invalid events: 4 (must be EVENT_READ, EVENT_WRITE or both)');
+      const badString = throwsClass(() => sel.modify(r, '1' as unknown as number), ValueError, "mask '1'") as Error;
+      assert.is(badString.message, "Invalid events: '1' (must be EVENT_READ, EVENT_WRITE or both)");
+      sel.register(r, EVENT_READ);
+      const obj = { fileno: () => r, nested: { a: { b: 1 } } };
+      const dup = throwsClass(() => sel.register(obj, EVENT_READ), KeyError, 'same fileno') as Error;
+      assert.is(dup.message, `{ fileno: [Function: fileno], nested: [Object] } (fd ${r}) is already registered`);
+      const other = { fileno: () => r + 1000, nested: { a: { b: 1 } } };
+      const missing = throwsClass(() => sel.getKey(other), KeyError, 'not registered') as Error;
+      assert.is(missing.message, '{ fileno: [Function: fileno], nested: [Object] } is not registered');
+    });
+  });
+
+  t('readyKeys and readyEvents start empty; a select fills them; close empties readyKeys', () => {
+    withSel(name, (sel, _r, w) => {
+      assert.equal([sel.readyKeys.length, sel.readyEvents.length], [0, 0]);
+      const key = sel.register(w, EVENT_WRITE);
+      assert.is(sel.selectReady(0), 1);
+      assert.is(sel.readyKeys[0], key);
+      assert.is(sel.readyEvents[0], EVENT_WRITE);
+      sel.close();
+      assert.is(sel.readyKeys.length, 0);
+    });
+  });
+
+  t('selectReadyPreRead with nothing marked reports what selectReady does and reads nothing', () => {
+    withSel(name, (sel, r, w) => {
+      const kr = sel.register(r, EVENT_READ);
+      sel.register(w, EVENT_WRITE);
+      write(w, 'x');
+      const size = 64;
+      const pre = {
+        marks: new Uint8Array(size),
+        offsets: new Int32Array(size),
+        results: new Int32Array(size).fill(native.NOT_READ),
+        slab: new Uint8Array(1024),
+        cursor: Int32Array.of(0, 0, 1024),
+        minRoom: 16,
+      };
+      assert.is(sel.selectReadyPreRead(0, pre), 2);
+      assert.equal(new Set(sel.readyKeys.slice(0, 2).map((k) => k!.fd)), new Set([r, w]));
+      assert.equal([...pre.cursor], [0, 0, 1024]);
+      assert.ok(pre.results.every((x) => x === native.NOT_READ));
+      sel.unregister(w);
+      assert.is(sel.selectReadyPreRead(0, pre), 1);
+      assert.is(sel.readyKeys[0], kr);
+    });
+  });
+
+  t('onClose listeners run once, in order, before the backend fd closes; removed or late ones never', () => {
+    withSel(name, (sel) => {
+      const backend = sel.backendFd();
+      const calls: string[] = [];
+      sel.onClose(() => calls.push(`a open=${backend < 0 || native.getBlocking(backend) >= 0}`));
+      const removeB = sel.onClose(() => calls.push('b'));
+      sel.onClose(() => calls.push('c'));
+      assert.is(removeB(), true);
+      sel.close();
+      assert.equal(calls, ['a open=true', 'c']);
+      removeB(); // after close: harmless
+      sel.onClose(() => calls.push('late'));
+      sel.close();
+      assert.equal(calls, ['a open=true', 'c']);
+    });
+  });
 }
+
+// ---- the shared bookkeeping, under a backend that reports what it likes ----
+test('BaseSelector: reported events are masked by the key, and an entry left with none is dropped', () => {
+  class ScriptedSelector extends selectors.BaseSelector<string> {
+    script: Array<[number, number]> = [];
+    override selectReady(): number {
+      let n = 0;
+      for (const [fd, events] of this.script) n = this.pushReady(n, this.fdToKey.get(fd)!, events);
+      return n;
+    }
+    protected backendAdd(): void {}
+    protected backendRemove(): void {}
+    protected backendModify(): void {}
+  }
+  using sel = new ScriptedSelector();
+  const k3 = sel.register(3, EVENT_READ, 'three');
+  const k4 = sel.register(4, EVENT_WRITE, 'four');
+  const k5 = sel.register(5, EVENT_READ | EVENT_WRITE, 'five');
+  sel.script = [[3, EVENT_WRITE], [4, EVENT_READ | EVENT_WRITE], [3, EVENT_READ | EVENT_WRITE], [5, EVENT_WRITE]];
+  assert.equal(sel.select(0), [[k4, EVENT_WRITE], [k3, EVENT_READ], [k5, EVENT_WRITE]]);
+});
 
 // ---- backend-specific ----
 if (selectorNames.includes('EpollSelector')) {
+  test('EpollSelector.modify of a registration whose fd was closed: OSError from epoll_ctl naming the fd, key kept', () => {
+    withSel('EpollSelector', (sel, r) => {
+      const key = sel.register(r, EVENT_READ, 'data');
+      closeFd(r); // the kernel drops the registration with the fd
+      const err = throwsClass(() => sel.modify(r, EVENT_WRITE), OSError, 'modify after close') as OSError;
+      assert.is(err.code, 'EBADF');
+      assert.is(err.syscall, 'epoll_ctl');
+      assert.ok(err.message.startsWith('epoll_ctl EBADF'), err.message);
+      assert.ok(err.message.endsWith(` (fd ${r})`), err.message);
+      assert.is(sel.getKey(r), key);
+      assert.is(sel.modify(r, EVENT_READ, 'new data').data, 'new data'); // same events: no system call
+      assert.is(sel.unregister(r).data, 'new data');
+    });
+  });
+
   test('EpollSelector.fileno() is an open epoll fd, distinct per selector', () => {
     const a = new selectors.EpollSelector();
     const b = new selectors.EpollSelector();
@@ -543,6 +650,7 @@ if (selectorNames.includes('EpollSelector')) {
       assert.ok(Number.isInteger(fa) && fa >= 0);
       assert.is.not(fa, fb);
       assert.is(a.fileno(), fa);
+      assert.is(a.backendFd(), fa);
       assert.is(native.getCloexec(fa), 1);
     } finally {
       a.close();
@@ -551,11 +659,54 @@ if (selectorNames.includes('EpollSelector')) {
   });
 }
 
-test('selectors without fileno(): PollSelector and SelectSelector have none', () => {
+test('SelectSelector keeps nfds at one above the highest registered fd and clears the bits of unregistered ones', () => {
+  const sel = new selectors.SelectSelector();
+  const internals = sel as unknown as { nfds: number; readBits: Int32Array; writeBits: Int32Array };
+  const fds = [...pipe(), ...pipe(), ...pipe()].sort((a, b) => a - b);
+  try {
+    const [f0, f1, f2, f3, , f5] = fds as [number, number, number, number, number, number];
+    sel.register(f1, EVENT_READ);
+    sel.register(f3, EVENT_WRITE);
+    sel.register(f5, EVENT_READ | EVENT_WRITE);
+    sel.register(f0, EVENT_READ);
+    assert.is(internals.nfds, f5 + 1);
+    sel.unregister(f3); // not the highest: nfds stays
+    assert.is(internals.nfds, f5 + 1);
+    sel.unregister(f5); // the highest: down past the unregistered f4 and f3 to f1
+    assert.is(internals.nfds, f1 + 1);
+    sel.register(f2, EVENT_WRITE);
+    assert.is(internals.nfds, f2 + 1);
+    sel.unregister(f2);
+    sel.unregister(f1);
+    assert.is(internals.nfds, f0 + 1);
+    sel.unregister(f0);
+    assert.is(internals.nfds, 0);
+    assert.ok(internals.readBits.every((w) => w === 0) && internals.writeBits.every((w) => w === 0), 'every bit cleared');
+  } finally {
+    sel.close();
+    for (const fd of fds) closeFd(fd);
+  }
+});
+
+test('SelectSelector.select with a registered fd closed: OSError EBADF from select', () => {
+  withSel('SelectSelector', (sel, r) => {
+    sel.register(r, EVENT_READ);
+    closeFd(r);
+    const err = throwsClass(() => sel.select(0), OSError, 'select over a closed fd') as OSError;
+    assert.is(err.code, 'EBADF');
+    assert.is(err.syscall, 'select');
+    sel.unregister(r);
+    assert.equal(sel.select(0), []);
+  });
+});
+
+test('selectors without fileno(): PollSelector and SelectSelector have none, and backendFd() -1', () => {
   using p = new selectors.PollSelector();
   using s = new selectors.SelectSelector();
   assert.is((p as unknown as { fileno?: unknown }).fileno, undefined);
   assert.is((s as unknown as { fileno?: unknown }).fileno, undefined);
+  assert.is(p.backendFd(), -1);
+  assert.is(s.backendFd(), -1);
 });
 
 test('KqueueSelector and DevpollSelector construction throws ERR_UNSUPPORTED_PLATFORM where missing', () => {

@@ -9,7 +9,13 @@ import { SelectorMapping } from './mapping.js';
 
 function checkEvents(events: unknown): number {
   // A range check, not a bit test: `&` truncates to 32 bits, so 2 ** 32 + 1 would pass as READ.
-  if (typeof events !== 'number' || !Number.isInteger(events) || events < 1 || events > (EVENT_READ | EVENT_WRITE)) {
+  if (
+    !Number.isInteger(events) ||
+    // Stryker disable next-line ConditionalExpression: Number.isInteger() above is already false for every non-number; this test narrows the type for the checker
+    typeof events !== 'number' ||
+    events < 1 ||
+    events > (EVENT_READ | EVENT_WRITE)
+  ) {
     throw new ValueError(`Invalid events: ${inspect(events)} (must be EVENT_READ, EVENT_WRITE or both)`);
   }
   return events;
@@ -32,8 +38,9 @@ export abstract class BaseSelector<T = unknown> {
     try {
       return this.lookupFd(fo);
     } catch {
-      return undefined;
+      // not a valid file object: so not in the map
     }
+    return undefined;
   });
   private isClosed = false;
   private closeListeners: Set<() => void> | null = null;
