@@ -10,7 +10,8 @@ import { getEventListeners } from 'node:events';
 import { Reactor } from '../src/loop/index.js';
 import { ValueError, type StreamReader } from '../src/transports/index.js';
 import { hostResolver } from '../src/transports/host-resolver.js';
-import { openFdCount, withTimeout } from './helpers/index.js';
+import { openFdCount } from './helpers/index.js';
+import { run, sleep } from './helpers/streams.js';
 
 const test = suite('reactor streams edges');
 
@@ -20,15 +21,7 @@ const rejection = <T>(p: Promise<T>): Promise<unknown> =>
     (e: unknown) => e,
   );
 
-const sleep = (reactor: Reactor, ms: number): Promise<void> => new Promise((resolve) => reactor.callLater(ms, () => resolve()));
 
-function run<T>(body: (reactor: Reactor) => Promise<T>): Promise<T> {
-  return withTimeout(Reactor.run(async (reactor) => {
-    const result = await body(reactor);
-    await sleep(reactor, 5);
-    return result;
-  }), 30_000);
-}
 
 test('a closed reactor: openConnection rejects, startServer throws', async () => {
   const reactor = new Reactor();

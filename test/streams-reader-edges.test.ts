@@ -6,35 +6,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { StreamReader, IncompleteReadError, LimitOverrunError, ValueError, type Transport } from '../src/transports/index.js';
+import { prng } from './helpers/reactor.js';
+import { reader, rejection } from './helpers/streams.js';
 
 const test = suite('stream-reader edges');
 
-class FakeTransport {
-  reading = true;
-  pauses = 0;
-  resumes = 0;
-  pauseReading(): void {
-    this.reading = false;
-    this.pauses++;
-  }
-  resumeReading(): void {
-    this.reading = true;
-    this.resumes++;
-  }
-}
-
-function reader(limit?: number): [StreamReader, FakeTransport] {
-  const r = new StreamReader({ limit });
-  const t = new FakeTransport();
-  r.setTransport(t as unknown as Transport);
-  return [r, t];
-}
-
-const rejection = <T>(p: Promise<T>): Promise<unknown> =>
-  p.then(
-    () => assert.unreachable('should have rejected'),
-    (e: unknown) => e,
-  );
 
 /** Lets every pending promise continuation run (no timers). */
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -444,21 +420,10 @@ test('separators: strings, Uint8Array views (their own bytes only) and arrays; a
 
 // ---- a seeded model run ------------------------------------------------------------------------
 
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('mixed reads over random chunking give back the stream byte-exact (seeded)', async () => {
   for (let seed = 1; seed <= 12; seed++) {
-    const rand = rng(seed);
+    const rand = prng(seed);
     const limit = 6000;
     const [r] = reader(limit);
     // A stream of lines of 0..5000 bytes; the model reads it with the same operations.

@@ -7,45 +7,19 @@ import { getEventListeners } from 'node:events';
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Reactor, type ExceptionContext } from '../src/loop/index.js';
+import type { ExceptionContext } from '../src/loop/index.js';
 import {
-  StreamReader, StreamWriter, IncompleteReadError, LimitOverrunError, ValueError, type Transport, type Server,
+  StreamReader, StreamWriter, IncompleteReadError, LimitOverrunError, ValueError, type Server,
 } from '../src/transports/index.js';
 import { hostResolver } from '../src/transports/host-resolver.js';
-import { openFdCount, withTimeout } from './helpers/index.js';
+import { openFdCount } from './helpers/index.js';
+import { reader, rejection, run, sleep } from './helpers/streams.js';
 
 const unit = suite('stream-reader');
 const e2e = suite('streams');
 const fdsAtStart = openFdCount();
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
-/** Just enough of a Transport for a StreamReader: counts pauses and resumes. */
-class FakeTransport {
-  reading = true;
-  pauses = 0;
-  resumes = 0;
-  pauseReading(): void {
-    this.reading = false;
-    this.pauses++;
-  }
-  resumeReading(): void {
-    this.reading = true;
-    this.resumes++;
-  }
-}
-
-function reader(limit?: number): [StreamReader, FakeTransport] {
-  const r = new StreamReader({ limit });
-  const t = new FakeTransport();
-  r.setTransport(t as unknown as Transport);
-  return [r, t];
-}
-
-const rejection = <T>(p: Promise<T>): Promise<unknown> =>
-  p.then(
-    () => assert.unreachable('should have rejected'),
-    (e: unknown) => e,
-  );
 
 /** Feeds chunks one macrotask apart, so reads really wait between them. */
 async function feedLater(r: StreamReader, chunks: Array<string | Buffer>, eof = true): Promise<void> {
@@ -255,7 +229,6 @@ unit('AbortSignal at each read: rejects with the reason, consumes nothing, leave
 
 // ---- end to end ------------------------------------------------------------------------------
 
-const sleep = (reactor: Reactor, ms: number): Promise<void> => new Promise((resolve) => reactor.callLater(ms, () => resolve()));
 
 /** Stops listening and aborts the server side of every connection still open. */
 function closeServer(server: Server): void {
@@ -263,14 +236,6 @@ function closeServer(server: Server): void {
   server.close();
 }
 
-function run<T>(body: (reactor: Reactor) => Promise<T>): Promise<T> {
-  // A few iterations after body, so the aborted connections' fds are closed before the reactor.
-  return withTimeout(Reactor.run(async (reactor) => {
-    const result = await body(reactor);
-    await sleep(reactor, 5);
-    return result;
-  }), 30_000);
-}
 
 e2e('startServer + openConnection: line echo with for await, 1 MiB byte-exact, clean close', () =>
   run(async (reactor) => {

@@ -53,6 +53,20 @@ function connectRaw(port: number): Promise<net.Socket> {
   });
 }
 
+/** The client finishes its handshake over the upgraded connection and gets 'over tls' echoed. */
+async function assertEchoAfterUpgrade(client: nodeTls.TLSSocket): Promise<void> {
+  client.on('error', () => {});
+  const echoed = await withTimeout(
+    new Promise<string>((resolve) => {
+      client.once('secureConnect', () => client.write('over tls'));
+      client.once('data', (d: Buffer) => resolve(d.toString()));
+    }),
+    10_000,
+    'the echo after the upgrade',
+  );
+  assert.is(echoed, 'over tls');
+}
+
 function closed(s: net.Socket | nodeTls.TLSSocket): Promise<void> {
   return s.destroyed ? Promise.resolve() : new Promise((r) => s.once('close', () => r()));
 }
@@ -123,16 +137,7 @@ if (certs === null) {
     const port = (server.address() as [string, number])[1];
     const sock = await connectRaw(port);
     const client = nodeTls.connect({ ...clientOpts, socket: new Relay(sock, Buffer.from('STARTTLS\n')) });
-    client.on('error', () => {});
-    const echoed = await withTimeout(
-      new Promise<string>((resolve) => {
-        client.once('secureConnect', () => client.write('over tls'));
-        client.once('data', (d: Buffer) => resolve(d.toString()));
-      }),
-      10_000,
-      'the echo after the upgrade',
-    );
-    assert.is(echoed, 'over tls');
+    await assertEchoAfterUpgrade(client);
     assert.ok(sameRead, 'the prefix and the ClientHello arrived in one read');
     client.end();
     await closed(client);
@@ -190,16 +195,7 @@ if (certs === null) {
     assert.ok(bufferedAtUpgrade > 64 * 1024, `the raw transport held ${bufferedAtUpgrade} bytes (above high-water) at startTls`);
     assert.equal(plainCalls, ['pause'], 'the plaintext protocol was paused, and is not resumed after it handed over');
     const client = nodeTls.connect({ ...clientOpts, socket: sock });
-    client.on('error', () => {});
-    const echoed = await withTimeout(
-      new Promise<string>((resolve) => {
-        client.once('secureConnect', () => client.write('over tls'));
-        client.once('data', (d: Buffer) => resolve(d.toString()));
-      }),
-      10_000,
-      'the echo after the upgrade',
-    );
-    assert.is(echoed, 'over tls');
+    await assertEchoAfterUpgrade(client);
     assert.is(upgraded!.usesWire, false, 'bytes still to send: the engine writes through the raw transport, behind them');
     assert.ok(!tlsProtocolCalls.includes('resume') || tlsProtocolCalls[0] === 'pause', `no resumeWriting without pauseWriting: ${tlsProtocolCalls.join(',')}`);
     client.end();
