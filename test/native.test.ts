@@ -9,7 +9,7 @@ import { constants as osConstants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { native } from '../src/select/native.js';
-import { openFdCount, withTimeout } from './helpers/index.js';
+import { openFdCount, timeScale, withTimeout } from './helpers/index.js';
 
 const EBADF = osConstants.errno.EBADF;
 const SC = native.socketConstants as Record<string, number>;
@@ -758,6 +758,10 @@ test('creating and closing 200 pipes, socketpairs, sockets and epolls leaks no f
 
 const SIGUSR1 = osConstants.signals.SIGUSR1;
 
+// The wait outlasts the child's 0.1 s sleep by far, so the signal lands inside the system call even
+// on a loaded machine or the sanitizer build (timeScale), never in code the test does not control.
+const INTERRUPTED_WAIT_MS = 300 * timeScale;
+
 async function interruptedWait(waitOn: (idleFd: number) => number): Promise<void> {
   const [wakeR, wakeW] = makePipe(true);
   const [idleR, idleW] = makePipe(true);
@@ -778,8 +782,8 @@ async function interruptedWait(waitOn: (idleFd: number) => number): Promise<void
     // handler (which would start the inspector).
     assert.is(await withTimeout(exited, 5000, 'kill child'), 0);
     assert.is(n, 0, `wait returned ${n}`);
-    assert.ok(elapsed >= 299, `wait returned after ${elapsed.toFixed(1)} ms (< 300): EINTR cut it short`);
-    assert.ok(elapsed < 5000, `wait took ${elapsed} ms`);
+    assert.ok(elapsed >= INTERRUPTED_WAIT_MS - 1, `wait returned after ${elapsed.toFixed(1)} ms (< ${INTERRUPTED_WAIT_MS}): EINTR cut it short`);
+    assert.ok(elapsed < INTERRUPTED_WAIT_MS + 5000, `wait took ${elapsed} ms`);
     const got = Buffer.alloc(16);
     const m = native.read(wakeR, got, 0, 16);
     assert.is(m, 1, 'the wake pipe should hold one byte');
@@ -793,7 +797,7 @@ async function interruptedWait(waitOn: (idleFd: number) => number): Promise<void
 test('pollWait: SIGUSR1 mid-wait is retried with the remaining time', async () => {
   await interruptedWait((fd) => {
     const set = new Int32Array([fd, PC.POLLIN!]);
-    return native.pollWait(set as any, 1, new Int32Array(2), 300);
+    return native.pollWait(set as any, 1, new Int32Array(2), INTERRUPTED_WAIT_MS);
   });
   assertHealthy();
 });
@@ -804,7 +808,7 @@ test('epollWait: SIGUSR1 mid-wait is retried with the remaining time', async () 
   try {
     await interruptedWait((fd) => {
       assert.is(native.epollCtl!(ep, EC.EPOLL_CTL_ADD!, fd, EC.EPOLLIN!), 0);
-      return native.epollWait!(ep, new Int32Array(8 * EV_INT32S), 8, 300);
+      return native.epollWait!(ep, new Int32Array(8 * EV_INT32S), 8, INTERRUPTED_WAIT_MS);
     });
   } finally {
     native.close(ep);
@@ -813,7 +817,7 @@ test('epollWait: SIGUSR1 mid-wait is retried with the remaining time', async () 
 });
 
 test('selectWait: SIGUSR1 mid-wait is retried with the remaining time', async () => {
-  await interruptedWait((fd) => native.selectWait(new Int32Array([fd]), 1, 0, 0, 300));
+  await interruptedWait((fd) => native.selectWait(new Int32Array([fd]), 1, 0, 0, INTERRUPTED_WAIT_MS));
   assertHealthy();
 });
 
