@@ -756,7 +756,9 @@ test('creating and closing 200 pipes, socketpairs, sockets and epolls leaks no f
 // 4. EINTR: retried with the remaining time (PEP 475)
 // ---------------------------------------------------------------------------------------------
 
-const SIGUSR1 = osConstants.signals.SIGUSR1;
+// SIGUSR2, not SIGUSR1: Node keeps SIGUSR1 for its inspector (its own handler, restored after each
+// test), and a SIGUSR1 test hung twice in CI under load; SIGUSR2 has no handler in Node.
+const SIGUSR2 = osConstants.signals.SIGUSR2;
 
 // The wait outlasts the child's 0.1 s sleep by far, so the signal lands inside the system call even
 // on a loaded machine or the sanitizer build (timeScale), never in code the test does not control.
@@ -767,10 +769,10 @@ async function interruptedWait(waitOn: (idleFd: number) => number): Promise<void
   const [idleR, idleW] = makePipe(true);
   let installed = false;
   try {
-    assert.is(native.signalInstall(SIGUSR1, wakeW), 0);
+    assert.is(native.signalInstall(SIGUSR2, wakeW), 0);
     installed = true;
     // The child starts now (fork/exec happen inside spawn()), then we block synchronously.
-    const child = spawn('sh', ['-c', `sleep 0.1; kill -USR1 ${process.pid}`], { detached: false, stdio: 'ignore' });
+    const child = spawn('sh', ['-c', `sleep 0.1; kill -USR2 ${process.pid}`], { detached: false, stdio: 'ignore' });
     const exited = new Promise<number | null>((resolve, reject) => {
       child.once('exit', (code) => resolve(code));
       child.once('error', reject);
@@ -778,8 +780,8 @@ async function interruptedWait(waitOn: (idleFd: number) => number): Promise<void
     const start = performance.now();
     const n = waitOn(idleR);
     const elapsed = performance.now() - start;
-    // Signals are only restored once the child is done, so a late SIGUSR1 cannot hit Node's own
-    // handler (which would start the inspector).
+    // Signals are only restored once the child is done, so a late SIGUSR2 cannot meet its default
+    // action (ending the process).
     assert.is(await withTimeout(exited, 5000, 'kill child'), 0);
     assert.is(n, 0, `wait returned ${n}`);
     assert.ok(elapsed >= INTERRUPTED_WAIT_MS - 1, `wait returned after ${elapsed.toFixed(1)} ms (< ${INTERRUPTED_WAIT_MS}): EINTR cut it short`);
@@ -787,14 +789,14 @@ async function interruptedWait(waitOn: (idleFd: number) => number): Promise<void
     const got = Buffer.alloc(16);
     const m = native.read(wakeR, got, 0, 16);
     assert.is(m, 1, 'the wake pipe should hold one byte');
-    assert.is(got[0], SIGUSR1);
+    assert.is(got[0], SIGUSR2);
   } finally {
-    if (installed) native.signalRestore(SIGUSR1, wakeW);
+    if (installed) native.signalRestore(SIGUSR2, wakeW);
     closeAll([wakeR, wakeW, idleR, idleW]);
   }
 }
 
-test('pollWait: SIGUSR1 mid-wait is retried with the remaining time', async () => {
+test('pollWait: SIGUSR2 mid-wait is retried with the remaining time', async () => {
   await interruptedWait((fd) => {
     const set = new Int32Array([fd, PC.POLLIN!]);
     return native.pollWait(set as any, 1, new Int32Array(2), INTERRUPTED_WAIT_MS);
@@ -802,7 +804,7 @@ test('pollWait: SIGUSR1 mid-wait is retried with the remaining time', async () =
   assertHealthy();
 });
 
-test('epollWait: SIGUSR1 mid-wait is retried with the remaining time', async () => {
+test('epollWait: SIGUSR2 mid-wait is retried with the remaining time', async () => {
   if (!hasEpoll) return;
   const ep = native.epollCreate!();
   try {
@@ -816,7 +818,7 @@ test('epollWait: SIGUSR1 mid-wait is retried with the remaining time', async () 
   assertHealthy();
 });
 
-test('selectWait: SIGUSR1 mid-wait is retried with the remaining time', async () => {
+test('selectWait: SIGUSR2 mid-wait is retried with the remaining time', async () => {
   await interruptedWait((fd) => native.selectWait(new Int32Array([fd]), 1, 0, 0, INTERRUPTED_WAIT_MS));
   assertHealthy();
 });
