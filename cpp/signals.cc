@@ -114,7 +114,10 @@ int TakeOver(int signum, SignalState& s) {
   struct sigaction ours;
   memset(&ours, 0, sizeof ours);
   ours.sa_sigaction = OnSignal;
-  sigemptyset(&ours.sa_mask);
+  // Every signal blocked while ours and the chained libuv handler run, as libuv installs its own:
+  // libuv's handler takes a lock by a blocking pipe read, so a second signal (the SIGCHLD of a
+  // child that just sent ours) nested inside it would wait for that lock forever.
+  sigfillset(&ours.sa_mask);
   ours.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
   if (r == 0 && sigaction(signum, nullptr, &s.beneath) < 0) r = -errno;
   if (r == 0) {

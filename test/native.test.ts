@@ -756,8 +756,9 @@ test('creating and closing 200 pipes, socketpairs, sockets and epolls leaks no f
 // 4. EINTR: retried with the remaining time (PEP 475)
 // ---------------------------------------------------------------------------------------------
 
-// SIGUSR2, not SIGUSR1: Node keeps SIGUSR1 for its inspector (its own handler, restored after each
-// test), and a SIGUSR1 test hung twice in CI under load; SIGUSR2 has no handler in Node.
+// SIGUSR2: Node keeps SIGUSR1 for its inspector. The child sends it and exits at once, so its
+// SIGCHLD may arrive while the handler runs: these tests hung in CI until the handler blocked
+// every signal while it (and libuv's, which it chains to) ran.
 const SIGUSR2 = osConstants.signals.SIGUSR2;
 
 // The wait outlasts the child's 0.1 s sleep by far, so the signal lands inside the system call even
